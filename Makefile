@@ -1,0 +1,46 @@
+# frontdoor — see README.md. Every target installs or starts what it needs.
+SHELL := /bin/bash
+ROOT := $(abspath .)
+RDKAFKA_PREFIX := $(ROOT)/.local/rdkafka
+export PKG_CONFIG_PATH := $(RDKAFKA_PREFIX)/lib/pkgconfig
+# The binary finds the project-local librdkafka 2.8.0 by itself through an rpath, never
+# bookworm's 2.0.2 that kcat may have pulled in.
+SWIFT_LINK := -Xlinker -rpath -Xlinker $(RDKAFKA_PREFIX)/lib
+SWIFT_BUILD_ARGS ?=
+STACK_ENV = $(shell scripts/stack.sh env)
+BIN = .build/debug/frontdoor
+
+.PHONY: setup up down reset build release test unit run bench clean-state
+
+setup:
+	@scripts/setup.sh
+
+up: setup
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+
+reset:
+	@scripts/stack.sh reset
+
+build: setup
+	@swift build $(SWIFT_LINK) $(SWIFT_BUILD_ARGS)
+
+release: setup
+	@swift build -c release $(SWIFT_LINK) $(SWIFT_BUILD_ARGS)
+
+# Unit and integration tests against the real broker and database; the stack is stopped
+# afterwards and the exit status is swift test's.
+test: setup
+	@scripts/test.sh $(SWIFT_LINK) $(SWIFT_BUILD_ARGS)
+
+# Pure domain tests only: no broker, no database.
+unit:
+	@swift test --filter FrontDoorDomainTests $(SWIFT_BUILD_ARGS)
+
+run: up build
+	@scripts/run.sh
+
+bench: up release
+	@env $(STACK_ENV) .build/release/frontdoor bench $(BENCH_ARGS)

@@ -1,0 +1,99 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "frontdoor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "frontdoor", targets: ["frontdoor"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // librdkafka, found through pkg-config. `make setup` builds 2.8.0 into .local/rdkafka and the
+        // Makefile points PKG_CONFIG_PATH and an rpath at it.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        .target(
+            name: "FrontDoorMessaging",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Pure values and rules: Foundation only.
+        .target(name: "FrontDoorDomain"),
+        // Reads Config/ (CSV and YAML) into domain values; kept apart so the domain stays free of I/O.
+        .target(
+            name: "FrontDoorConfig",
+            dependencies: [
+                "FrontDoorDomain",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "FrontDoorStore",
+            dependencies: [
+                "FrontDoorDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "FrontDoorWorkers",
+            dependencies: [
+                "FrontDoorDomain",
+                "FrontDoorConfig",
+                "FrontDoorMessaging",
+                "FrontDoorStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "frontdoor",
+            dependencies: [
+                "FrontDoorDomain",
+                "FrontDoorConfig",
+                "FrontDoorMessaging",
+                "FrontDoorStore",
+                "FrontDoorWorkers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "FrontDoorMessagingTests", dependencies: ["FrontDoorMessaging"]),
+        .testTarget(
+            name: "FrontDoorDomainTests",
+            dependencies: [
+                "FrontDoorDomain",
+                "FrontDoorConfig",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "FrontDoorStoreTests", dependencies: ["FrontDoorStore"]),
+        .testTarget(
+            name: "FrontDoorWorkersTests",
+            dependencies: ["FrontDoorWorkers", "FrontDoorMessaging", "FrontDoorStore", "FrontDoorDomain", "FrontDoorConfig"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+        ]
+}

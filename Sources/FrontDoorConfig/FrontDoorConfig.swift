@@ -1,0 +1,4 @@
+import FrontDoorDomain
+
+/// Reads `Config/` into domain values.
+public enum FrontDoorConfig {}

@@ -1,0 +1,4 @@
+import FrontDoorDomain
+
+/// PostgreSQL storage for frontdoor.
+public enum FrontDoorStore {}

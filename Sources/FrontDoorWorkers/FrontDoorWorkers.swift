@@ -1,0 +1,4 @@
+import FrontDoorDomain
+
+/// The worker runtime and the four workers.
+public enum FrontDoorWorkers {}

