@@ -1,2 +1,0 @@
-/// frontdoor's pure values and rules. No I/O, no Kafka, no SQL.
-public enum FrontDoorDomain {}
