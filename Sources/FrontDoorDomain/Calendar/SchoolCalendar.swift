@@ -1,0 +1,183 @@
+/// One term of the local authority's calendar, first and last day inclusive.
+///
+/// Half terms are separate terms (`autumn-1`, `autumn-2`, …), so a half-term holiday is
+/// simply a gap between two terms.
+public struct Term: Hashable, Sendable, Codable {
+    public var name: String
+    /// First day of the term (inclusive).
+    public var start: LocalDate
+    /// Last day of the term (inclusive).
+    public var end: LocalDate
+
+    public init(name: String, start: LocalDate, end: LocalDate) {
+        self.name = name
+        self.start = start
+        self.end = end
+    }
+
+    public func contains(_ d: LocalDate) -> Bool { d >= start && d <= end }
+}
+
+/// A public examination period (GCSE, A level), first and last day inclusive.
+///
+/// A session missed inside one is an aggravating factor under `kent-2016`.
+public struct ExamPeriod: Hashable, Sendable, Codable {
+    public var name: String
+    public var start: LocalDate
+    public var end: LocalDate
+
+    public init(name: String, start: LocalDate, end: LocalDate) {
+        self.name = name
+        self.start = start
+        self.end = end
+    }
+
+    public func contains(_ d: LocalDate) -> Bool { d >= start && d <= end }
+}
+
+/// The local authority's academic calendar: term dates, bank holidays, INSET days and
+/// exam periods, and the school-day arithmetic deadlines use.
+///
+/// Two notions of "day" live here, because domain.md needs both:
+/// - ``acceptsMarks(on:)``: any weekday that is not a bank holiday. Academies set their own
+///   terms, so a register mark on such a day is accepted even outside the LA's terms.
+/// - ``isSchoolDay(_:)``: an LA school day, used for deadlines ("within N school days").
+///
+/// - Important: Outside the configured calendar (an academic year for which no term is
+///   configured) an LA school day falls back to "a weekday that is not a bank holiday",
+///   so deadline arithmetic never stalls or crashes when a year's file is missing; it
+///   merely ignores holidays nobody configured. Bank holidays still apply wherever listed.
+public struct SchoolCalendar: Sendable, Hashable {
+    /// Terms, sorted by start date.
+    public let terms: [Term]
+    public let bankHolidays: Set<LocalDate>
+    public let insetDays: Set<LocalDate>
+    /// Exam periods, sorted by start date.
+    public let examPeriods: [ExamPeriod]
+    /// The academic years for which at least one term is configured.
+    public let configuredYears: Set<AcademicYear>
+
+    public init(terms: [Term], bankHolidays: Set<LocalDate>, insetDays: Set<LocalDate>, examPeriods: [ExamPeriod]) {
+        self.terms = terms.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        self.bankHolidays = bankHolidays
+        self.insetDays = insetDays
+        self.examPeriods = examPeriods.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        var years = Set<AcademicYear>()
+        for t in terms {
+            // A term never spans academic years in practice; record both ends to be safe.
+            years.insert(AcademicYear(containing: t.start))
+            years.insert(AcademicYear(containing: t.end))
+        }
+        self.configuredYears = years
+    }
+
+    /// A calendar with nothing configured: every weekday is a school day.
+    public static let empty = SchoolCalendar(terms: [], bankHolidays: [], insetDays: [], examPeriods: [])
+
+    /// This calendar and `other` together (terms, holidays, INSET days and exam periods of both).
+    public func merging(_ other: SchoolCalendar) -> SchoolCalendar {
+        SchoolCalendar(
+            terms: terms + other.terms,
+            bankHolidays: bankHolidays.union(other.bankHolidays),
+            insetDays: insetDays.union(other.insetDays),
+            examPeriods: examPeriods + other.examPeriods
+        )
+    }
+
+    // MARK: Days
+
+    public func isBankHoliday(_ d: LocalDate) -> Bool { bankHolidays.contains(d) }
+
+    public func isInsetDay(_ d: LocalDate) -> Bool { insetDays.contains(d) }
+
+    /// Whether a register mark dated `d` is accepted: a weekday that is not a bank holiday.
+    ///
+    /// Term dates are deliberately not checked: academies set their own (domain.md, "School days").
+    public func acceptsMarks(on d: LocalDate) -> Bool { !d.isWeekend && !isBankHoliday(d) }
+
+    /// Whether the academic year containing `d` has configured terms.
+    public func isConfigured(_ d: LocalDate) -> Bool { configuredYears.contains(AcademicYear(containing: d)) }
+
+    /// Whether `d` is an LA school day: inside a term, a weekday, not a bank holiday, not an
+    /// INSET day. Outside the configured calendar: a weekday that is not a bank holiday.
+    public func isSchoolDay(_ d: LocalDate) -> Bool {
+        guard acceptsMarks(on: d) else { return false }
+        guard isConfigured(d) else { return true }
+        return !isInsetDay(d) && term(containing: d) != nil
+    }
+
+    /// The `n`th LA school day strictly after `d`; "within N school days" of `d` means on or
+    /// before `schoolDay(N, after: d)`.
+    ///
+    /// - Parameter n: 1 or more. For `n <= 0` the result is `d` itself (no school day to count).
+    public func schoolDay(_ n: Int, after d: LocalDate) -> LocalDate {
+        guard n > 0 else { return d }
+        var remaining = n
+        var day = d
+        // Terminates: outside configured years every non-holiday weekday counts, and a
+        // configured year has at most ~200 non-school weekdays.
+        while remaining > 0 {
+            day = day.adding(days: 1)
+            if isSchoolDay(day) { remaining -= 1 }
+        }
+        return day
+    }
+
+    /// The number of LA school days in `(a, b]`; 0 when `b <= a`.
+    public func schoolDays(after a: LocalDate, through b: LocalDate) -> Int {
+        guard b > a else { return 0 }
+        var count = 0
+        var day = a.adding(days: 1)
+        while day <= b {
+            if isSchoolDay(day) { count += 1 }
+            day = day.adding(days: 1)
+        }
+        return count
+    }
+
+    /// The last LA school day strictly before `d`.
+    public func previousSchoolDay(before d: LocalDate) -> LocalDate {
+        var day = d.adding(days: -1)
+        while !isSchoolDay(day) { day = day.adding(days: -1) }
+        return day
+    }
+
+    /// The first LA school day on or after `d`.
+    public func schoolDay(onOrAfter d: LocalDate) -> LocalDate {
+        isSchoolDay(d) ? d : schoolDay(1, after: d)
+    }
+
+    public func isInExamPeriod(_ d: LocalDate) -> Bool { examPeriods.contains { $0.contains(d) } }
+
+    /// The exam period containing `d`, if any.
+    public func examPeriod(containing d: LocalDate) -> ExamPeriod? { examPeriods.first { $0.contains(d) } }
+
+    /// The configured term containing `d` (weekends and holidays inside it included), if any.
+    public func term(containing d: LocalDate) -> Term? { terms.first { $0.contains(d) } }
+
+    // MARK: School weeks
+
+    /// The week a date falls in, named by its ISO Monday.
+    ///
+    /// `england-2024` counts "school weeks": any week with at least one session. Which weeks
+    /// had sessions depends on the pupil's own marks (a school may keep its own term dates),
+    /// so pass the dates of the marks to ``schoolWeeks(containing:)``.
+    public static func week(of d: LocalDate) -> LocalDate { d.mondayOfWeek }
+
+    /// The distinct weeks (ISO Mondays), ascending, in which any of `dates` fall.
+    public static func schoolWeeks(containing dates: some Sequence<LocalDate>) -> [LocalDate] {
+        Set(dates.map(\.mondayOfWeek)).sorted()
+    }
+
+    /// The weeks (ISO Mondays), ascending, that contain at least one LA school day in `[a, b]`.
+    public func schoolWeeks(from a: LocalDate, through b: LocalDate) -> [LocalDate] {
+        guard a <= b else { return [] }
+        var weeks: [LocalDate] = []
+        var day = a
+        while day <= b {
+            if isSchoolDay(day), weeks.last != day.mondayOfWeek { weeks.append(day.mondayOfWeek) }
+            day = day.adding(days: 1)
+        }
+        return weeks
+    }
+}
