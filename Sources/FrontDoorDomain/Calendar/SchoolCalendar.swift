@@ -1,12 +1,46 @@
-/// One term of the local authority's calendar, first and last day inclusive.
+/// One term of the local authority's calendar, first and last day inclusive, with the
+/// holiday breaks inside it (the half term).
 ///
-/// Half terms are separate terms (`autumn-1`, `autumn-2`, …), so a half-term holiday is
-/// simply a gap between two terms.
+/// A term is a whole term (autumn, spring, summer), so "more than 15 school days in a
+/// term" (domain.md) counts across its half term; the half-term holiday is a ``Holiday``
+/// in ``breaks`` and its days are not school days.
 public struct Term: Hashable, Sendable, Codable {
     public var name: String
     /// First day of the term (inclusive).
     public var start: LocalDate
     /// Last day of the term (inclusive).
+    public var end: LocalDate
+    /// Holidays inside the term, such as the half term. Default: none.
+    public var breaks: [Holiday]
+
+    public init(name: String, start: LocalDate, end: LocalDate, breaks: [Holiday] = []) {
+        self.name = name
+        self.start = start
+        self.end = end
+        self.breaks = breaks
+    }
+
+    /// Whether `d` lies between the first and last day, breaks included.
+    public func contains(_ d: LocalDate) -> Bool { d >= start && d <= end }
+
+    /// Whether `d` lies inside one of the term's breaks.
+    public func isInBreak(_ d: LocalDate) -> Bool { breaks.contains { $0.contains(d) } }
+
+    private enum CodingKeys: String, CodingKey { case name, start, end, breaks }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        start = try c.decode(LocalDate.self, forKey: .start)
+        end = try c.decode(LocalDate.self, forKey: .end)
+        breaks = try c.decodeIfPresent([Holiday].self, forKey: .breaks) ?? []
+    }
+}
+
+/// A holiday inside a term (a half term), first and last day inclusive.
+public struct Holiday: Hashable, Sendable, Codable {
+    public var name: String
+    public var start: LocalDate
     public var end: LocalDate
 
     public init(name: String, start: LocalDate, end: LocalDate) {
@@ -98,12 +132,14 @@ public struct SchoolCalendar: Sendable, Hashable {
     /// Whether the academic year containing `d` has configured terms.
     public func isConfigured(_ d: LocalDate) -> Bool { configuredYears.contains(AcademicYear(containing: d)) }
 
-    /// Whether `d` is an LA school day: inside a term, a weekday, not a bank holiday, not an
-    /// INSET day. Outside the configured calendar: a weekday that is not a bank holiday.
+    /// Whether `d` is an LA school day: inside a term and not in its half term, a weekday,
+    /// not a bank holiday, not an INSET day. Outside the configured calendar: a weekday that
+    /// is not a bank holiday.
     public func isSchoolDay(_ d: LocalDate) -> Bool {
         guard acceptsMarks(on: d) else { return false }
         guard isConfigured(d) else { return true }
-        return !isInsetDay(d) && term(containing: d) != nil
+        guard !isInsetDay(d), let t = term(containing: d) else { return false }
+        return !t.isInBreak(d)
     }
 
     /// The `n`th LA school day strictly after `d`; "within N school days" of `d` means on or
@@ -152,7 +188,7 @@ public struct SchoolCalendar: Sendable, Hashable {
     /// The exam period containing `d`, if any.
     public func examPeriod(containing d: LocalDate) -> ExamPeriod? { examPeriods.first { $0.contains(d) } }
 
-    /// The configured term containing `d` (weekends and holidays inside it included), if any.
+    /// The configured term containing `d` (weekends and its half term included), if any.
     public func term(containing d: LocalDate) -> Term? { terms.first { $0.contains(d) } }
 
     // MARK: School weeks
