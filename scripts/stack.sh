@@ -79,6 +79,25 @@ case "${1:-}" in
   pg-stop) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null ;;   # used by outage tests
   pg-start) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE/pg/postgres.log" -w -t 30 \
       -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null ;;
+  # A private cluster for tests that stop PostgreSQL (so other tests keep theirs):
+  #   stack.sh pg-private-up DIR PORT | pg-private-stop DIR | pg-private-start DIR PORT | pg-private-down DIR
+  pg-private-up)
+    dir=$2; port=$3; mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
+    fi
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
+    as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -qtAc \
+      "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='frontdoor') THEN CREATE ROLE frontdoor LOGIN SUPERUSER PASSWORD 'frontdoor'; END IF; END\$\$;" >/dev/null
+    as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='frontdoor'" | grep -q 1 \
+      || as_pg "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres -O frontdoor frontdoor
+    echo "postgres://frontdoor:frontdoor@127.0.0.1:$port/frontdoor" ;;
+  pg-private-stop) as_pg "$PG_BIN/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null ;;
+  pg-private-start) as_pg "$PG_BIN/pg_ctl" -D "$2/data" -l "$2/postgres.log" -w -t 30 \
+      -o "-p $3 -k $2 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null ;;
+  pg-private-down) as_pg "$PG_BIN/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$2" ;;
   kafka-stop) down_k() { tansu_running && kill "$(cat "$TANSU_PID")"; rm -f "$TANSU_PID"; }; down_k || true ;;
-  *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|kafka-stop" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|pg-private-up|pg-private-stop|pg-private-start|pg-private-down|kafka-stop" >&2; exit 2 ;;
 esac
