@@ -46,6 +46,35 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// Deletes `topic` (`rd_kafka_DeleteTopics`); a topic that does not exist counts as success.
+    ///
+    /// - Warning: The data is gone for every consumer. Only delete topics you created.
+    public func deleteTopic(_ topic: String, timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        try await self.queue.runBlocking { () throws(KafkaError) in
+            let handle = self.client.handle
+            let deleteTopic = rd_kafka_DeleteTopic_new(topic)
+            defer { rd_kafka_DeleteTopic_destroy(deleteTopic) }
+            var errorString = [CChar](repeating: 0, count: 512)
+            let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DELETETOPICS)
+            defer { rd_kafka_AdminOptions_destroy(options) }
+            _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
+            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
+            let resultQueue = rd_kafka_queue_new(handle)
+            defer { rd_kafka_queue_destroy(resultQueue) }
+            var topics: [OpaquePointer?] = [deleteTopic]
+            rd_kafka_DeleteTopics(handle, &topics, 1, options, resultQueue)
+
+            let event = try Self.waitForResult(resultQueue, timeout: timeout)
+            defer { rd_kafka_event_destroy(event) }
+            guard let result = rd_kafka_event_DeleteTopics_result(event) else {
+                throw KafkaError.broker(RD_KAFKA_RESP_ERR__BAD_MSG, reason: "unexpected admin result event")
+            }
+            var count = 0
+            let results = rd_kafka_DeleteTopics_result_topics(result, &count)
+            try Self.check(results, count: count, accepting: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        }
+    }
+
     /// Brokers and topics as the cluster reports them (`rd_kafka_metadata` for all topics).
     public func metadata(timeout: Duration = .seconds(10)) async throws(KafkaError) -> KafkaClusterMetadata {
         try await self.queue.runBlocking { () throws(KafkaError) -> KafkaClusterMetadata in
@@ -93,24 +122,42 @@ public final class KafkaAdmin: Sendable {
         var topics: [OpaquePointer?] = [newTopic]
         rd_kafka_CreateTopics(handle, &topics, 1, options, resultQueue)
 
-        // The request times out by itself after `timeout`; wait a little longer for that answer.
-        guard let event = rd_kafka_queue_poll(resultQueue, (timeout + .seconds(5)).rdKafkaTimeout) else {
-            throw KafkaError.timedOut(reason: "no CreateTopics result")
-        }
+        let event = try Self.waitForResult(resultQueue, timeout: timeout)
         defer { rd_kafka_event_destroy(event) }
-        let eventError = rd_kafka_event_error(event)
-        guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError.broker(eventError, reason: String(cString: rd_kafka_event_error_string(event)))
-        }
         guard let result = rd_kafka_event_CreateTopics_result(event) else {
             throw KafkaError.broker(RD_KAFKA_RESP_ERR__BAD_MSG, reason: "unexpected admin result event")
         }
         var count = 0
-        guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        let results = rd_kafka_CreateTopics_result_topics(result, &count)
+        try Self.check(results, count: count, accepting: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+    }
+
+    /// The admin result event from `queue`; the caller destroys it.
+    private static func waitForResult(_ queue: OpaquePointer?, timeout: Duration) throws(KafkaError) -> OpaquePointer {
+        // The request times out by itself after `timeout`; wait a little longer for that answer.
+        guard let event = rd_kafka_queue_poll(queue, (timeout + .seconds(5)).rdKafkaTimeout) else {
+            throw KafkaError.timedOut(reason: "no admin result")
+        }
+        let eventError = rd_kafka_event_error(event)
+        guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let reason = String(cString: rd_kafka_event_error_string(event))
+            rd_kafka_event_destroy(event)
+            throw KafkaError.broker(eventError, reason: reason)
+        }
+        return event
+    }
+
+    /// Throws the first per-topic error other than `accepted`.
+    private static func check(
+        _ results: UnsafeMutablePointer<OpaquePointer?>?,
+        count: Int,
+        accepting accepted: rd_kafka_resp_err_t
+    ) throws(KafkaError) {
+        guard let results else { return }
         for index in 0..<count {
             let topicResult = results[index]
             let error = rd_kafka_topic_result_error(topicResult)
-            guard error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else { continue }
+            guard error != RD_KAFKA_RESP_ERR_NO_ERROR, error != accepted else { continue }
             let reason = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) }
             throw KafkaError.broker(error, reason: reason ?? String(cString: rd_kafka_err2str(error)))
         }

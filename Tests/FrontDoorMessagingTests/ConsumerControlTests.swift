@@ -60,7 +60,7 @@ struct ConsumerControlTests {
         }
     }
 
-    /// Creating an existing topic succeeds; a missing topic has no partition count.
+    /// Creating an existing topic and deleting a missing one succeed; a missing topic has no partition count.
     @Test func createTopicIsIdempotentAndMetadataReportsPartitions() async throws {
         let topic = TestKafka.uniqueTopic("admin")
         let admin = try KafkaAdmin(
@@ -73,6 +73,11 @@ struct ConsumerControlTests {
         #expect(try await admin.partitionCount(of: TestKafka.uniqueTopic("missing")) == nil)
         let metadata = try await admin.metadata()
         #expect(!metadata.brokers.isEmpty)
+        #expect(metadata.topics.first { $0.name == topic }?.partitions == [0, 1, 2])
+
+        try await admin.deleteTopic(topic)
+        try await admin.deleteTopic(topic)
+        #expect(try await admin.partitionCount(of: topic) == nil)
     }
 
     /// librdkafka's own validation surfaces as a configuration error naming the key only.
