@@ -1,0 +1,153 @@
+import Foundation
+
+/// One spell of persistent or severe absence found by the chronological replay.
+public struct AbsenceEpisode: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        case persistent = "persistent-absence"
+        case severe = "severe-absence"
+    }
+
+    public var kind: Kind
+    /// 1 for the first time this academic year the pupil entered the state, 2 for the second, …
+    public var ordinal: Int
+    /// The mark that took the pupil into the state.
+    public var entered: CountedMark
+    /// Attendance just after that mark.
+    public var attendanceAtEntry: SessionShare
+    /// The mark that took the pupil out of it, if they have left.
+    public var left: CountedMark?
+
+    public init(kind: Kind, ordinal: Int, entered: CountedMark, attendanceAtEntry: SessionShare, left: CountedMark? = nil) {
+        self.kind = kind
+        self.ordinal = ordinal
+        self.entered = entered
+        self.attendanceAtEntry = attendanceAtEntry
+        self.left = left
+    }
+}
+
+/// What the persistent/severe absence rules decide for one pupil and academic year.
+public struct AttendanceAssessment: Hashable, Sendable {
+    public var upn: UPN
+    public var statistics: AttendanceStatistics
+    /// Whether the pupil has `minimumPossibleSessions` possible sessions (before that
+    /// neither state is judged).
+    public var isJudged: Bool
+    /// Currently persistently absent (attendance at or below 90%, after the minimum sessions).
+    public var isPersistentlyAbsent: Bool
+    /// Currently severely absent (attendance at or below 50%, after the minimum sessions).
+    public var isSeverelyAbsent: Bool
+    /// Every entry into either state, in replay order.
+    public var episodes: [AbsenceEpisode]
+    /// `severe-absence` for every severe episode; `persistent-absence` for every
+    /// persistent episode when the pupil is vulnerable.
+    public var notifications: [EarlyHelpNotification]
+    public var audit: [AuditEntry]
+}
+
+extension AttendanceRules {
+    /// Persistent and severe absence (domain.md, "Attendance rules").
+    ///
+    /// Replays the marks that count for `upn` in `academicYear` in order (date, AM before
+    /// PM, school). After each mark, once the pupil has `minimumPossibleSessions` possible
+    /// sessions, the pupil is persistently absent when attendance ≤ `persistentAbsencePct`
+    /// and severely absent when attendance ≤ `severeAbsencePct` (exact fractions). Each
+    /// entry into a state is an episode with the next ordinal of the year; leaving and
+    /// entering again is a new episode. Notification ids are
+    /// `StableID.make(kind, upn, year, ordinal)`; `createdAt` is the `time` of the mark
+    /// that caused the entry.
+    ///
+    /// - Parameters:
+    ///   - marks: the pupil's counted marks (``marksThatCount(_:)``); other pupils' and
+    ///     other years' marks are ignored.
+    ///   - pupil: the pupil's current characteristics (decides `persistent-absence`).
+    public static func assess(
+        upn: UPN, marks: [CountedMark], academicYear: AcademicYear, pupil: PupilProfile, context: RuleContext
+    ) -> AttendanceAssessment {
+        let config = context.config
+        let paThreshold = PercentThreshold(percent: config.persistentAbsencePct)
+        let severeThreshold = PercentThreshold(percent: config.severeAbsencePct)
+        let yearMarks = marks.filter { $0.upn == upn && academicYear.contains($0.date) }.sorted { $0.slot < $1.slot }
+
+        var stats = AttendanceStatistics(academicYear: academicYear)
+        var inState: [AbsenceEpisode.Kind: Int] = [:]  // kind → index in episodes of the open episode
+        var ordinals: [AbsenceEpisode.Kind: Int] = [:]
+        var episodes: [AbsenceEpisode] = []
+        var notifications: [EarlyHelpNotification] = []
+        var audit: [AuditEntry] = []
+        let year = academicYear.description
+
+        for mark in yearMarks {
+            stats.add(mark)
+            let judged = stats.possible >= config.minimumPossibleSessions
+            let share = stats.attendance
+            let now: [AbsenceEpisode.Kind: Bool] = [
+                .persistent: judged && share.isAtMost(paThreshold),
+                .severe: judged && share.isAtMost(severeThreshold),
+            ]
+            for kind in AbsenceEpisode.Kind.allCases {
+                let isIn = now[kind]!
+                if isIn, inState[kind] == nil {
+                    let ordinal = (ordinals[kind] ?? 0) + 1
+                    ordinals[kind] = ordinal
+                    inState[kind] = episodes.count
+                    episodes.append(AbsenceEpisode(kind: kind, ordinal: ordinal, entered: mark, attendanceAtEntry: share))
+                    let key = [upn.value, year, String(ordinal)]
+                    var figures = stats.auditFigures
+                    figures["ordinal"] = String(ordinal)
+                    figures["date"] = mark.date.description
+                    figures["session"] = mark.session.rawValue
+                    let notificationKind: NotificationKind = kind == .severe ? .severeAbsence : .persistentAbsence
+                    let caseId = NotificationDecisions.pupilCaseId(notificationKind, upn: upn, academicYear: academicYear)
+                    if kind == .severe || pupil.isVulnerable {
+                        let days =
+                            kind == .severe
+                            ? context.policy.severeAbsenceDueSchoolDays : context.policy.persistentAbsenceDueSchoolDays
+                        let due = context.calendar.schoolDay(
+                            days, after: NotificationDecisions.triggerDay(date: mark.date, recordedAt: mark.time))
+                        let priority =
+                            kind == .severe
+                            ? NotificationDecisions.severeAbsencePriority(pupil)
+                            : NotificationDecisions.persistentAbsencePriority(pupil)
+                        let reasons =
+                            [
+                                "attendance-pct:\(share.display)", "absence-pct:\(stats.absence.display)",
+                                "possible-sessions:\(stats.possible)",
+                            ] + pupil.reasonTags
+                        let n = NotificationDecisions.make(
+                            notificationKind, key: key, caseId: caseId, upn: upn, laestab: mark.laestab,
+                            priority: priority, dueBy: due, reasons: reasons, createdAt: mark.time, context: context)
+                        notifications.append(n)
+                        audit.append(
+                            AuditEntry(
+                                rule: kind.rawValue, decision: "notify", key: key, upn: upn, caseId: caseId,
+                                figures: figures, at: mark.time))
+                    } else {
+                        audit.append(
+                            AuditEntry(
+                                rule: kind.rawValue, decision: "entered-not-vulnerable", key: key, upn: upn,
+                                caseId: nil, figures: figures, at: mark.time))
+                    }
+                } else if !isIn, let open = inState[kind] {
+                    episodes[open].left = mark
+                    inState[kind] = nil
+                    var figures = stats.auditFigures
+                    figures["ordinal"] = String(episodes[open].ordinal)
+                    figures["date"] = mark.date.description
+                    figures["session"] = mark.session.rawValue
+                    audit.append(
+                        AuditEntry(
+                            rule: kind.rawValue, decision: "left", key: [upn.value, year, String(episodes[open].ordinal)],
+                            upn: upn, caseId: nil, figures: figures, at: mark.time))
+                }
+            }
+        }
+
+        let judged = stats.possible >= config.minimumPossibleSessions
+        return AttendanceAssessment(
+            upn: upn, statistics: stats, isJudged: judged,
+            isPersistentlyAbsent: judged && stats.attendance.isAtMost(paThreshold),
+            isSeverelyAbsent: judged && stats.attendance.isAtMost(severeThreshold),
+            episodes: episodes, notifications: notifications, audit: audit)
+    }
+}
