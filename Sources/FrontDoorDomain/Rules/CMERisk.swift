@@ -1,0 +1,124 @@
+import Foundation
+
+/// When a CME case was open for the pupil: from the day it was received to the day it was
+/// resolved (inclusive), or still open.
+public struct CMECasePeriod: Hashable, Sendable {
+    public var opened: LocalDate
+    public var resolved: LocalDate?
+
+    public init(opened: LocalDate, resolved: LocalDate? = nil) {
+        self.opened = opened
+        self.resolved = resolved
+    }
+
+    public func isOpen(on d: LocalDate) -> Bool { d >= opened && (resolved.map { d <= $0 } ?? true) }
+}
+
+/// A run of consecutive marked days on which every session was `G`, `N` or `O`, that
+/// reached the configured length.
+public struct CMERiskRun: Hashable, Sendable {
+    /// 1 for the first such run this academic year, 2 for the next, …
+    public var ordinal: Int
+    public var firstDay: LocalDate
+    /// The day the run reached `cmeRiskSchoolDays` days.
+    public var thresholdDay: LocalDate
+    /// The last day of the run so far.
+    public var lastDay: LocalDate
+    public var days: Int
+    /// The last mark (in replay order) of ``thresholdDay``: its `time` is `createdAt`.
+    public var trigger: CountedMark
+    /// A CME case was open when the run reached the threshold, so no `cme-risk` was raised.
+    public var suppressedByOpenCase: Bool
+}
+
+public struct CMERiskAssessment: Hashable, Sendable {
+    public var upn: UPN
+    public var runs: [CMERiskRun]
+    /// Length of the run of qualifying days that ends on the pupil's latest marked day (0 if that day does not qualify).
+    public var currentRunDays: Int
+    public var notifications: [EarlyHelpNotification]
+    public var audit: [AuditEntry]
+}
+
+public enum CMERiskRule {
+    /// CME risk (domain.md): `cmeRiskSchoolDays` (10) consecutive school days on which
+    /// every session is one of `cmeRiskCodes` (`G`, `N`, `O`) raises `cme-risk`, unless a
+    /// CME case is open for the pupil.
+    ///
+    /// "School days" are the days on which the pupil has marks (the school's own calendar),
+    /// in date order, within the academic year; a day qualifies when every counted mark
+    /// that day (at any school) has a CME-risk code. A run raises once, when it reaches the
+    /// threshold; a day that does not qualify ends it, and a later run raises again with
+    /// the next ordinal (`StableID.make("cme-risk", upn, year, ordinal)`). The open-case
+    /// test is made on the day the threshold day's last mark was recorded (or the threshold
+    /// day, if later), so replaying history after a case opens re-derives, never withdraws,
+    /// what was raised before it.
+    public static func evaluate(
+        upn: UPN, marks: [CountedMark], academicYear: AcademicYear, pupil: PupilProfile, cmeCases: [CMECasePeriod],
+        context: RuleContext
+    ) -> CMERiskAssessment {
+        let threshold = context.config.cmeRiskSchoolDays
+        let codes = context.config.cmeRiskCodes
+        let yearMarks = marks.filter { $0.upn == upn && academicYear.contains($0.date) }.sorted { $0.slot < $1.slot }
+        // Group by day, keeping replay order.
+        var days: [(date: LocalDate, marks: [CountedMark])] = []
+        for m in yearMarks {
+            if days.last?.date == m.date { days[days.count - 1].marks.append(m) } else { days.append((m.date, [m])) }
+        }
+
+        var runs: [CMERiskRun] = []
+        var notifications: [EarlyHelpNotification] = []
+        var audit: [AuditEntry] = []
+        var runLength = 0
+        var runStart: LocalDate?
+        let year = academicYear.description
+
+        for day in days {
+            guard day.marks.allSatisfy({ codes.contains($0.code.code) }) else {
+                runLength = 0
+                runStart = nil
+                continue
+            }
+            runLength += 1
+            if runStart == nil { runStart = day.date }
+            if runLength == threshold {
+                let trigger = day.marks.last!
+                let ordinal = runs.count + 1
+                let decidedOn = NotificationDecisions.triggerDay(date: day.date, recordedAt: trigger.time)
+                let suppressed = cmeCases.contains { $0.isOpen(on: decidedOn) }
+                runs.append(
+                    CMERiskRun(
+                        ordinal: ordinal, firstDay: runStart!, thresholdDay: day.date, lastDay: day.date, days: runLength,
+                        trigger: trigger, suppressedByOpenCase: suppressed))
+                let key = [upn.value, year, String(ordinal)]
+                let caseId = NotificationDecisions.pupilCaseId(.cmeRisk, upn: upn, academicYear: academicYear)
+                let figures = [
+                    "consecutive-days": String(runLength), "first-day": runStart!.description,
+                    "threshold-day": day.date.description, "ordinal": String(ordinal),
+                ]
+                if suppressed {
+                    audit.append(
+                        AuditEntry(
+                            rule: "cme-risk", decision: "suppressed-open-cme-case", key: key, upn: upn, caseId: nil,
+                            figures: figures, at: trigger.time))
+                } else {
+                    let due = context.calendar.schoolDay(context.policy.cmeRiskDueSchoolDays, after: decidedOn)
+                    let reasons = ["consecutive-days:\(runLength)", "since:\(runStart!)"] + pupil.reasonTags
+                    notifications.append(
+                        NotificationDecisions.make(
+                            .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: trigger.laestab,
+                            priority: NotificationDecisions.cmeRiskPriority(pupil), dueBy: due, reasons: reasons,
+                            createdAt: trigger.time, context: context))
+                    audit.append(
+                        AuditEntry(
+                            rule: "cme-risk", decision: "notify", key: key, upn: upn, caseId: caseId, figures: figures,
+                            at: trigger.time))
+                }
+            } else if runLength > threshold {
+                runs[runs.count - 1].lastDay = day.date
+                runs[runs.count - 1].days = runLength
+            }
+        }
+        return CMERiskAssessment(upn: upn, runs: runs, currentRunDays: runLength, notifications: notifications, audit: audit)
+    }
+}
