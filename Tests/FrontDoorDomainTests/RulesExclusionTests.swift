@@ -10,8 +10,8 @@ struct RulesExclusionTests {
     /// A suspension noticed at 08:00 on its start date (or on `notice`).
     func suspension(
         _ id: String, _ start: String, sessions: Int, notice: String? = nil, rescinded: Bool = false
-    ) -> ExclusionRecord {
-        ExclusionRecord(
+    ) -> ExclusionFact {
+        ExclusionFact(
             exclusionId: id, laestab: F.ashfordSchool, upn: F.pupil, category: .suspension, startDate: F.date(start),
             sessions: sessions, reason: .persistentDisruptiveBehaviour,
             issuedAt: F.instant(F.date(notice ?? start), hour: 8),
@@ -19,13 +19,13 @@ struct RulesExclusionTests {
                 ? .init(outcome: .withdrawnByHeadteacher, effectiveDate: F.date(start)) : nil)
     }
 
-    func permanent(_ id: String, _ start: String, notice: String? = nil) -> ExclusionRecord {
-        ExclusionRecord(
+    func permanent(_ id: String, _ start: String, notice: String? = nil) -> ExclusionFact {
+        ExclusionFact(
             exclusionId: id, laestab: F.doverSchool, upn: F.pupil, category: .permanent, startDate: F.date(start),
             sessions: 0, reason: .physicalAssaultAdult, issuedAt: F.instant(F.date(notice ?? start), hour: 8))
     }
 
-    func assess(_ xs: [ExclusionRecord], pupil: PupilProfile = .unknown, configure: (inout RulesConfig) -> Void = { _ in })
+    func assess(_ xs: [ExclusionFact], pupil: PupilProfile = .unknown, configure: (inout RulesConfig) -> Void = { _ in })
         -> ExclusionAssessment
     {
         ExclusionRules.assess(
@@ -39,7 +39,7 @@ struct RulesExclusionTests {
     // MARK: 45-day cap
 
     /// Two suspensions of 44 school days in all (count threshold raised out of the way).
-    var fortyFourDays: [ExclusionRecord] {
+    var fortyFourDays: [ExclusionFact] {
         [suspension("s1", "2026-09-07", sessions: 40), suspension("s2", "2026-11-02", sessions: 48)]
     }
 
@@ -225,7 +225,7 @@ struct RulesExclusionTests {
         let rescinded = ExclusionRescinded(
             exclusionId: "x1", laestab: F.ashfordSchool, upn: F.pupil, outcome: .reinstatedByGovernors,
             effectiveDate: F.date("2026-09-10"))
-        let r = ExclusionRecord(issued: issued, issuedAt: F.instant(F.date("2026-09-04")), rescinded: rescinded)
+        let r = ExclusionFact(issued: issued, issuedAt: F.instant(F.date("2026-09-04")), rescinded: rescinded)
         #expect(r.schoolDays == 2 && !r.isActive && r.noticeDate == F.date("2026-09-04"))
     }
 }

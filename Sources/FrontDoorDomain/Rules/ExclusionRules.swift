@@ -1,7 +1,7 @@
 import Foundation
 
 /// An `exclusion.issued.v1`, with its `exclusion.rescinded.v1` if one arrived.
-public struct ExclusionRecord: Hashable, Sendable {
+public struct ExclusionFact: Hashable, Sendable {
     public struct Rescission: Hashable, Sendable {
         public var outcome: RescindOutcome
         public var effectiveDate: LocalDate
@@ -86,9 +86,9 @@ public struct ExclusionAssessment: Hashable, Sendable {
     public var suspensionSessions: Int
     public var permanentExclusions: Int
     /// Rescinded exclusions: on record, in no figure.
-    public var rescinded: [ExclusionRecord]
+    public var rescinded: [ExclusionFact]
     /// Suspensions that pass the 45-day (90-session) cap: each a statutory breach.
-    public var statutoryBreaches: [ExclusionRecord]
+    public var statutoryBreaches: [ExclusionFact]
     public var boardReviews: [GoverningBoardReview]
     public var notifications: [EarlyHelpNotification]
     public var audit: [AuditEntry]
@@ -101,7 +101,7 @@ public enum ExclusionRules {
     /// The LA school days a suspension covers: `ceil(sessions / 2)` days, the start date
     /// being the first (even when it is not an LA school day, since schools keep their own
     /// terms) and then the following LA school days. Used for exam-period overlap.
-    public static func daysCovered(by e: ExclusionRecord, calendar: SchoolCalendar) -> [LocalDate] {
+    public static func daysCovered(by e: ExclusionFact, calendar: SchoolCalendar) -> [LocalDate] {
         guard e.category == .suspension, e.sessions > 0 else { return [e.startDate] }
         var days = [e.startDate]
         var d = e.startDate
@@ -156,7 +156,7 @@ public enum ExclusionRules {
     /// - Vulnerable suspension: every suspension of a pupil with an EHC plan or looked after
     ///   raises `vulnerable-exclusion`.
     public static func assess(
-        upn: UPN, exclusions: [ExclusionRecord], academicYear: AcademicYear, pupil: PupilProfile, context: RuleContext
+        upn: UPN, exclusions: [ExclusionFact], academicYear: AcademicYear, pupil: PupilProfile, context: RuleContext
     ) -> ExclusionAssessment {
         let config = context.config
         let calendar = context.calendar
@@ -174,13 +174,13 @@ public enum ExclusionRules {
         var sessions = 0
         var permanent = 0
         var termSessions: [String: Int] = [:]
-        var breaches: [ExclusionRecord] = []
+        var breaches: [ExclusionFact] = []
         var reviews: [GoverningBoardReview] = []
         var notifications: [EarlyHelpNotification] = []
         var audit: [AuditEntry] = []
 
         func notify(
-            _ kind: NotificationKind, key: [String], caseId: String, e: ExclusionRecord, priority: Priority, due: LocalDate,
+            _ kind: NotificationKind, key: [String], caseId: String, e: ExclusionFact, priority: Priority, due: LocalDate,
             reasons: [String], rule: String, figures: [String: String]
         ) {
             notifications.append(
