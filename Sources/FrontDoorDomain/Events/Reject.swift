@@ -29,6 +29,9 @@ public enum RejectCode: String, Sendable, Hashable, CaseIterable, Codable {
     case unknownExclusionReason = "unknown-exclusion-reason"
     /// An `enforcement.decision.v1` for a case frontdoor does not know (raised by the worker, not the decoder).
     case unknownCase = "unknown-case"
+    /// A valid event whose processing failed for good (a permanent database error), set aside
+    /// so its partition can move on (raised by the worker runtime, not the decoder).
+    case processingFailed = "processing-failed"
 }
 
 /// A rejected input event: the DLQ's `frontdoor-error-code` and `frontdoor-error` headers.
