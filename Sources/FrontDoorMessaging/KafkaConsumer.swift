@@ -26,7 +26,7 @@ import Synchronization
 ///     let batch = try await consumer.poll(maxMessages: 500, timeout: .milliseconds(200))
 ///     try await process(batch)                  // writes facts and batch.nextOffsets in one transaction
 ///     try consumer.storeOffsets(batch.nextOffsets)
-///     consumer.commitInBackground()             // Kafka's offsets are only a hint for lag metrics
+///     try consumer.commitInBackground()         // Kafka's offsets are only a hint for lag metrics
 /// }
 /// try await consumer.close()
 /// ```
@@ -177,6 +177,9 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching from `partitions` until ``resume(_:)``; they stay assigned. Messages already
     /// fetched for them are discarded and fetched again after resuming.
+    ///
+    /// Pausing applies to the current assignment only: a partition assigned by a later rebalance
+    /// may start unpaused; pause it again once it shows in ``assignment()`` if needed.
     public func pause(_ partitions: [KafkaTopicPartition]) throws(KafkaError) {
         try self.ensureOpen()
         try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in

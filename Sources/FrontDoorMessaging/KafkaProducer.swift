@@ -109,7 +109,7 @@ public final class KafkaProducer: Sendable {
         _ = try? await self.flushQueue.runBlocking { () throws(KafkaError) in
             let handle = self.client.handle
             if rd_kafka_flush(handle, timeout.rdKafkaTimeout) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                self.logger.warning("Purging \(rd_kafka_outq_len(handle)) unacknowledged messages on close")
+                self.logger.warning("Purging unacknowledged messages on close", metadata: ["kafka.outq": "\(rd_kafka_outq_len(handle))"])
                 rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
                 // Serves the purged messages' delivery reports, which fail their sends.
                 _ = rd_kafka_flush(handle, 5000)
