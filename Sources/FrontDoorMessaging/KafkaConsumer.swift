@@ -343,14 +343,16 @@ public final class KafkaConsumer: Sendable {
 }
 
 /// Messages of one poll mostly share a topic; avoid building its name once per message.
+/// Keyed by the handle and its name's address, so a handle freed and reused for another topic
+/// is never mistaken for the cached one.
 private struct TopicNameCache {
-    private var last: (topic: OpaquePointer, name: String)?
+    private var last: (topic: OpaquePointer, cString: UnsafePointer<CChar>, name: String)?
 
     mutating func name(of topic: OpaquePointer?) -> String {
-        guard let topic else { return "" }
-        if let last, last.topic == topic { return last.name }
-        let name = String(cString: rd_kafka_topic_name(topic))
-        self.last = (topic, name)
+        guard let topic, let cString = rd_kafka_topic_name(topic) else { return "" }
+        if let last, last.topic == topic, last.cString == cString { return last.name }
+        let name = String(cString: cString)
+        self.last = (topic, cString, name)
         return name
     }
 }
