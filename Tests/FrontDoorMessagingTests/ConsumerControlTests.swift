@@ -78,6 +78,12 @@ struct ConsumerControlTests {
         try await admin.deleteTopic(topic)
         try await admin.deleteTopic(topic)
         #expect(try await admin.partitionCount(of: topic) == nil)
+
+        // The default replication factor (-1) leaves it to the broker.
+        let defaulted = TestKafka.uniqueTopic("admin-default-rf")
+        try await admin.createTopic(defaulted, partitions: 2)
+        #expect(try await admin.partitionCount(of: defaulted) == 2)
+        try await admin.deleteTopic(defaulted)
     }
 
     /// librdkafka's own validation surfaces as a configuration error naming the key only.
