@@ -29,6 +29,10 @@ public enum RejectCode: String, Sendable, Hashable, CaseIterable, Codable {
     case unknownExclusionReason = "unknown-exclusion-reason"
     /// An `enforcement.decision.v1` for a case frontdoor does not know (raised by the worker, not the decoder).
     case unknownCase = "unknown-case"
+    /// An `exclusion.rescinded.v1` for an exclusion frontdoor has not recorded (raised by the worker).
+    case unknownExclusion = "unknown-exclusion"
+    /// A `referral.resolved.v1` for a referral frontdoor has not received (raised by the worker).
+    case unknownReferral = "unknown-referral"
     /// A valid event whose processing failed for good (a permanent database error), set aside
     /// so its partition can move on (raised by the worker runtime, not the decoder).
     case processingFailed = "processing-failed"

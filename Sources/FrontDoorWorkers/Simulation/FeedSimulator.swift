@@ -284,3 +284,26 @@ public struct FeedSimulator: Sendable {
         return out
     }
 }
+
+extension FeedSimulator {
+    /// Picks `count` schools spread across districts (round-robin over districts, then phases),
+    /// so a small simulation still reaches every Early Help Unit.
+    public static func spreadSchools(_ schools: [School], count: Int) -> [School] {
+        let byDistrict = Dictionary(grouping: schools, by: \.district).mapValues { $0.sorted { $0.laestab < $1.laestab } }
+        let districts = byDistrict.keys.sorted()
+        var out: [School] = []
+        var round = 0
+        while out.count < min(count, schools.count) {
+            var added = false
+            for d in districts where out.count < count {
+                if let list = byDistrict[d], round < list.count {
+                    out.append(list[round])
+                    added = true
+                }
+            }
+            if !added { break }
+            round += 1
+        }
+        return out
+    }
+}

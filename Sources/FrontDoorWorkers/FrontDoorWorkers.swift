@@ -1,4 +1,0 @@
-import FrontDoorDomain
-
-/// The worker runtime and the four workers.
-public enum FrontDoorWorkers {}

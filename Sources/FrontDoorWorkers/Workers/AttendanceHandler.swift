@@ -1,0 +1,198 @@
+import FrontDoorConfig
+import FrontDoorDomain
+import FrontDoorMessaging
+import FrontDoorStore
+import Foundation
+
+/// The attendance worker: register marks from `frontdoor.attendance.v1` and officers'
+/// decisions from `frontdoor.decisions.v1`.
+///
+/// For every pupil a batch touches it stores the new mark events (all of them: amendments are
+/// resolved by `time` when read), then replays the pupil's marks that count through the
+/// attendance rules (statistics, persistent and severe absence, CME risk, the penalty
+/// ruleset) and enqueues whatever they decide. Notifications carry stable ids, so a decision
+/// re-derived by a later batch is not enqueued twice.
+public struct AttendanceHandler: BatchHandler {
+    public let name = "attendance"
+    public let topics: [String]
+    let config: LoadedConfig
+    let context: RuleContext
+    let outbound: Outbound
+    let allowed: [String: Set<EventType>]
+
+    public init(config: LoadedConfig, settings: WorkerSettings) {
+        self.config = config
+        self.topics = [settings.topics.attendance, settings.topics.decisions]
+        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
+        self.outbound = Outbound(topics: settings.topics)
+        self.allowed = [settings.topics.attendance: [.attendanceMark], settings.topics.decisions: [.enforcementDecision]]
+    }
+
+    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> {
+        decodeForTopic(message, calendar: config.calendar, allowed: allowed)
+    }
+
+    /// A decision on a case frontdoor never raised is rejected (`unknown-case`).
+    public func precheck(_ events: [IncomingEvent], in tx: StoreTransaction) async throws -> [RejectedMessage] {
+        var rejects: [RejectedMessage] = []
+        for e in events {
+            guard case .enforcementDecision(_, let d) = e.event else { continue }
+            if try await tx.findReview(caseId: d.caseId) == nil {
+                rejects.append(
+                    RejectedMessage(
+                        message: e.message,
+                        reject: Reject(.unknownCase, "The decision refers to an enforcement case frontdoor does not know.", field: "data.caseId")))
+            }
+        }
+        return rejects
+    }
+
+    public func handle(_ events: [IncomingEvent], in tx: StoreTransaction) async throws {
+        var marks: [MarkRecord] = []
+        var pupils: [PupilRecord] = []
+        var touched: [UPN: Set<AcademicYear>] = [:]
+        var lastEvent: [UPN: EventEnvelope] = [:]
+        for e in events {
+            switch e.event {
+            case .attendanceMark(let env, let m):
+                marks.append(
+                    MarkRecord(
+                        source: env.source, eventId: env.id, upn: m.upn.value, laestab: m.laestab.value,
+                        date: StoreDate(m.date), session: m.session.rawValue, code: m.code.code,
+                        category: m.code.category.rawValue, minutesLate: m.minutesLate, eventTime: env.time))
+                if let p = m.pupil {
+                    pupils.append(PupilRecord(upn: m.upn.value, characteristics: p, time: env.time))
+                }
+                touched[m.upn, default: []].insert(AcademicYear(containing: m.date))
+                lastEvent[m.upn] = env
+            case .enforcementDecision(let env, let d):
+                let outcome = try await tx.recordDecision(
+                    EnforcementDecisionRecord(
+                        source: env.source, eventId: env.id, caseId: d.caseId, decision: d.decision.rawValue,
+                        decidedOn: StoreDate(d.decidedOn), officerId: d.officerId, parentRef: d.parentRef,
+                        amountPence: d.amountPence))
+                if case .recorded(let upnText) = outcome, let upn = try? UPN(validating: upnText) {
+                    touched[upn, default: []].insert(AcademicYear(containing: d.decidedOn))
+                    lastEvent[upn] = env
+                }
+            default:
+                continue
+            }
+        }
+        try await tx.insertMarks(marks)
+        try await tx.upsertPupils(pupils)
+        guard !touched.isEmpty else { return }
+        try await evaluate(touched, lastEvent: lastEvent, in: tx)
+    }
+
+    /// Replays the touched pupils' facts through the rules and writes what they decide.
+    func evaluate(_ touched: [UPN: Set<AcademicYear>], lastEvent: [UPN: EventEnvelope], in tx: StoreTransaction) async throws {
+        let upns = touched.keys.map(\.value).sorted()
+        let years = touched.values.flatMap { $0 }
+        let from = years.min()!.firstDay.adding(days: -7 * (config.rules.england2024.windowWeeks + 2))
+        let through = years.max()!.lastDay
+        let stored = try await tx.marksThatCount(upns: upns, from: StoreDate(from), through: StoreDate(through))
+        let profiles = try await tx.pupils(upns: upns)
+        let cme = try await tx.cmeCasePeriods(upns: upns)
+        let openReviews = try await tx.openReviewUPNs(upns: upns)
+        let decisions = try await tx.enforcementDecisions(upns: upns)
+
+        var totals: [YearAttendanceRecord] = []
+        var outbox: [OutboxMessage] = []
+        var audit: [StoreAuditEntry] = []
+        for upn in touched.keys.sorted() {
+            let events = (stored[upn.value] ?? []).compactMap(MarkEvent.init(record:))
+            let pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
+            let periods = (cme[upn.value] ?? []).map { CMECasePeriod(opened: LocalDate($0.opened), resolved: $0.closed.map(LocalDate.init)) }
+            let history = EnforcementHistory(
+                hasOpenReview: openReviews.contains(upn.value),
+                decisions: (decisions[upn.value] ?? []).compactMap(EnforcementDecision.init(record:)))
+            var penaltyDone = false
+            for year in touched[upn]!.sorted() {
+                let result = AttendanceRules.evaluate(
+                    upn: upn, events: events, academicYear: year, pupil: pupil, cmeCases: periods, enforcement: history,
+                    context: context)
+                let s = result.statistics
+                totals.append(
+                    YearAttendanceRecord(
+                        upn: upn.value, academicYear: year.description, possible: s.possible, present: s.present,
+                        attending: s.attending, authorised: s.authorised, unauthorised: s.unauthorised, notCounted: s.notCounted))
+                outbox += result.notifications.map(outbound.row)
+                audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
+                // The penalty rules look across years; act on their decision once per pupil.
+                if !penaltyDone, let decision = result.penalty.decision {
+                    penaltyDone = true
+                    try await apply(decision, upn: upn, outbox: &outbox)
+                }
+            }
+        }
+        try await tx.saveYearAttendance(totals)
+        try await tx.enqueue(outbox)
+        try await tx.auditOnce(audit)
+
+        func apply(_ decision: PenaltyDecision, upn: UPN, outbox: inout [OutboxMessage]) async throws {
+            switch decision {
+            case .review(let r):
+                let route = context.route(r.laestab)
+                _ = try await tx.createCase(
+                    CaseRecord(
+                        caseId: r.caseId, kind: "enforcement-review", reason: r.basis.rawValue, upn: upn.value,
+                        laestab: r.laestab.value, district: route.district, unitId: "enforcement", priority: Priority.normal.rawValue,
+                        openedOn: StoreDate(LondonDate.of(r.createdAt))))
+                let opened = try await tx.openReview(
+                    EnforcementReviewRecord(
+                        caseId: r.caseId, upn: upn.value, laestab: r.laestab.value, ruleset: r.ruleset.rawValue,
+                        basis: r.basis.rawValue, attendancePct: r.attendancePct, unauthorisedSessions: r.unauthorisedSessions,
+                        windowStart: StoreDate(r.windowStart), windowEnd: StoreDate(r.windowEnd),
+                        priorNotices: r.priorNoticesIn3Years, recommendedAction: r.recommendedAction.rawValue,
+                        amountPence: r.amountPence, createdAt: r.createdAt))
+                if opened { outbox.append(outbound.row(r)) }
+            case .liaisonOfficerTask(let task):
+                _ = try await tx.createCase(
+                    CaseRecord(
+                        caseId: task.caseId, kind: "liaison-task", reason: task.kind, upn: upn.value,
+                        laestab: task.laestab?.value, district: task.district,
+                        unitId: context.units.unitId(forDistrict: task.district), priority: task.priority.rawValue,
+                        openedOn: StoreDate(LondonDate.of(task.createdAt)), dueBy: StoreDate(task.dueBy)))
+                _ = try await tx.createOfficerTask(taskId: task.taskId, caseId: task.caseId, role: task.role.rawValue)
+            }
+        }
+    }
+}
+
+extension PupilRecord {
+    init(upn: String, characteristics p: PupilCharacteristics, time: Date) {
+        self.init(
+            upn: upn, fsm: p.fsm ?? false, sen: p.sen?.rawValue ?? "N", cla: p.cla ?? false, yearGroup: p.yearGroup,
+            dateOfBirth: p.dateOfBirth.map(StoreDate.init), characteristicsTime: time)
+    }
+}
+
+extension PupilProfile {
+    init(record r: PupilRecord) {
+        self.init(fsm: r.fsm, sen: SENStatus(rawValue: r.sen) ?? .none, cla: r.cla, yearGroup: r.yearGroup)
+    }
+}
+
+extension MarkEvent {
+    /// A stored mark as the rules see it; nil for a row that no longer validates (never expected).
+    init?(record r: MarkRecord) {
+        guard let upn = try? UPN(validating: r.upn), let laestab = try? LAESTAB(validating: r.laestab),
+            let session = Session(rawValue: r.session)
+        else { return nil }
+        let date = LocalDate(r.date)
+        guard let code = RegisterCode(r.code, on: date) else { return nil }
+        self.init(
+            id: r.eventId, time: r.eventTime, upn: upn, laestab: laestab, date: date, session: session, code: code,
+            minutesLate: r.minutesLate)
+    }
+}
+
+extension EnforcementDecision {
+    init?(record r: EnforcementDecisionRecord) {
+        guard let kind = DecisionKind(rawValue: r.decision) else { return nil }
+        self.init(
+            caseId: r.caseId, decision: kind, decidedOn: LocalDate(r.decidedOn), officerId: r.officerId,
+            parentRef: r.parentRef, amountPence: r.amountPence)
+    }
+}

@@ -1,0 +1,204 @@
+import FrontDoorConfig
+import FrontDoorDomain
+import FrontDoorMessaging
+import FrontDoorStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The referral worker: the Digital Front Door's `referral.received.v1` and
+/// `referral.resolved.v1` from `frontdoor.referrals.v1`.
+///
+/// Every referral opens or joins a case (a second open referral for the same child and reason
+/// joins the open case: no duplicate case, no duplicate notification), is routed to the
+/// school's Early Help Unit with its priority, and creates the officer's task. CME cases are
+/// kind `cme` and run the 10-school-day clock that ``CMEOverdueScheduler`` watches. A
+/// resolution closes the case it belongs to (the child has been found or the matter ended).
+public struct ReferralHandler: BatchHandler {
+    public let name = "referrals"
+    public let topics: [String]
+    let config: LoadedConfig
+    let context: RuleContext
+    let outbound: Outbound
+    let allowed: [String: Set<EventType>]
+
+    public init(config: LoadedConfig, settings: WorkerSettings) {
+        self.config = config
+        self.topics = [settings.topics.referrals]
+        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
+        self.outbound = Outbound(topics: settings.topics)
+        self.allowed = [settings.topics.referrals: [.referralReceived, .referralResolved]]
+    }
+
+    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> {
+        decodeForTopic(message, calendar: config.calendar, allowed: allowed)
+    }
+
+    /// A resolution of a referral frontdoor has not received (nor in this batch) is rejected
+    /// (`unknown-referral`): both are keyed by `referralId`, so the referral arrives first.
+    public func precheck(_ events: [IncomingEvent], in tx: StoreTransaction) async throws -> [RejectedMessage] {
+        var receivedInBatch = Set<String>()
+        var rejects: [RejectedMessage] = []
+        for e in events {
+            switch e.event {
+            case .referralReceived(_, let r): receivedInBatch.insert(r.referralId)
+            case .referralResolved(_, let r):
+                if receivedInBatch.contains(r.referralId) { continue }
+                if try await tx.findReferral(id: r.referralId) == nil {
+                    rejects.append(
+                        RejectedMessage(
+                            message: e.message,
+                            reject: Reject(.unknownReferral, "The resolution refers to a referral frontdoor has not received.", field: "data.referralId")))
+                }
+            default: continue
+            }
+        }
+        return rejects
+    }
+
+    public func handle(_ events: [IncomingEvent], in tx: StoreTransaction) async throws {
+        var outbox: [OutboxMessage] = []
+        var audit: [StoreAuditEntry] = []
+        for e in events {
+            switch e.event {
+            case .referralReceived(let env, let r):
+                try await receive(r, env: env, outbox: &outbox, audit: &audit, tx: tx)
+            case .referralResolved(let env, let r):
+                guard let referral = try await tx.findReferral(id: r.referralId) else { continue }
+                try await tx.resolveReferral(id: r.referralId, resolvedOn: StoreDate(r.resolvedOn), outcome: r.outcome.rawValue)
+                let closed = try await tx.closeCase(id: referral.caseId, closedOn: StoreDate(r.resolvedOn), outcome: r.outcome.rawValue)
+                audit.append(
+                    StoreAuditEntry(
+                        rule: "referral-resolution", subjectRef: referral.caseId, decision: closed ? "case-closed" : "case-already-closed",
+                        figuresJSON: Data(#"{"outcome":"\#(r.outcome.rawValue)","resolved-on":"\#(r.resolvedOn)"}"#.utf8),
+                        eventSource: env.source, eventId: env.id, at: env.time))
+            default: continue
+            }
+        }
+        try await tx.enqueue(outbox)
+        try await tx.auditOnce(audit)
+    }
+
+    func receive(
+        _ r: ReferralReceived, env: EventEnvelope, outbox: inout [OutboxMessage], audit: inout [StoreAuditEntry],
+        tx: StoreTransaction
+    ) async throws {
+        let key = ReferralRules.childKey(r)
+        let kind = r.reason == .cme ? "cme" : "referral"
+        var open: [OpenReferralCase] = []
+        if let c = try await tx.findOpenCase(childKey: key, reason: r.reason.rawValue) {
+            open.append(OpenReferralCase(caseId: c.caseId, childKey: key, reason: r.reason, receivedAt: LondonDate.startOfDay(LocalDate(c.openedOn))))
+        }
+        let known = try await r.upn.asyncMap { try await tx.pupil(upn: $0.value) }.flatMap { $0 }.map(PupilProfile.init(record:))
+        let decision = ReferralRules.triage(r, receivedAt: env.time, openCases: open, knownPupil: known, context: context)
+        if decision.outcome == .openedCase {
+            _ = try await tx.createCase(
+                CaseRecord(
+                    caseId: decision.caseId, kind: kind, reason: r.reason.rawValue, upn: r.upn?.value, childKey: key,
+                    laestab: r.laestab?.value, district: decision.route.district, unitId: decision.route.unitId,
+                    priority: decision.priority.rawValue, openedOn: StoreDate(env.londonDate), dueBy: StoreDate(decision.dueBy)))
+            if let task = decision.task {
+                _ = try await tx.createOfficerTask(taskId: task.taskId, caseId: task.caseId, role: task.role.rawValue)
+            }
+            if let n = decision.notification { outbox.append(outbound.row(n)) }
+        }
+        let child = try JSONEncoder().encode(r.child)
+        _ = try await tx.insertReferral(
+            ReferralRecord(
+                referralId: r.referralId, caseId: decision.caseId, reason: r.reason.rawValue, upn: r.upn?.value,
+                laestab: r.laestab?.value, referrerKind: r.referrer.kind.rawValue, referrerOrganisation: r.referrer.organisation,
+                childJSON: child, childKey: key, safeguardingConcern: r.safeguardingConcern,
+                lastSeenDate: r.lastSeenDate.map(StoreDate.init), details: r.details, receivedTime: env.time,
+                receivedOn: StoreDate(env.londonDate), source: env.source, eventId: env.id))
+        audit += decision.audit.map { StoreAuditEntry($0, event: env) }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let v): return try await transform(v)
+        case .none: return nil
+        }
+    }
+}
+
+/// Raises `cme-overdue` once for each CME case still unresolved after 10 school days.
+///
+/// Runs in every referral worker replica; cases are claimed with `FOR UPDATE SKIP LOCKED` and
+/// marked notified in the same transaction as the outbox row, so several replicas never raise
+/// the same case twice.
+public final class CMEOverdueScheduler: Service, Sendable {
+    let config: LoadedConfig
+    let settings: WorkerSettings
+    let database: FrontDoorDatabase
+    let context: RuleContext
+    let outbound: Outbound
+    let logger: Logger
+
+    public init(config: LoadedConfig, settings: WorkerSettings, database: FrontDoorDatabase, logger: Logger) {
+        self.config = config
+        self.settings = settings
+        self.database = database
+        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
+        self.outbound = Outbound(topics: settings.topics)
+        var logger = logger
+        logger[metadataKey: "task"] = "cme-overdue"
+        self.logger = logger
+    }
+
+    /// The day the clock counts to: `FRONTDOOR_TODAY` or the date in London.
+    var today: LocalDate { settings.today.flatMap { LocalDate(iso: $0) } ?? LondonDate.of(Date()) }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let raised = try await checkOnce()
+                if raised > 0 { logger.info("cme-overdue raised", metadata: ["cases": "\(raised)"]) }
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                logger.warning("overdue check failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: settings.schedulerInterval)
+        }
+    }
+
+    /// Raises `cme-overdue` for every due case; returns how many were raised.
+    @discardableResult
+    public func checkOnce() async throws -> Int {
+        let today = self.today
+        var total = 0
+        while true {
+            let raised = try await database.withTransaction { tx -> Int in
+                let due = try await tx.overdueCMECases(dueOnOrBefore: StoreDate(today.adding(days: -1)), limit: 200)
+                guard !due.isEmpty else { return -1 }
+                var outbox: [OutboxMessage] = []
+                var audit: [StoreAuditEntry] = []
+                var notified: [String] = []
+                for c in due {
+                    let referrals = try await tx.referrals(caseId: c.caseId).sorted { $0.receivedTime < $1.receivedTime }
+                    guard let first = referrals.first else { continue }
+                    let child = (try? JSONDecoder().decode(ReferredChild.self, from: first.childJSON)).map(PupilProfile.init) ?? PupilProfile()
+                    let state = CMECaseState(
+                        caseId: c.caseId, upn: c.upn.flatMap { try? UPN(validating: $0) },
+                        laestab: c.laestab.flatMap { try? LAESTAB(validating: $0) }, receivedAt: first.receivedTime,
+                        child: child, safeguardingConcern: referrals.contains { $0.safeguardingConcern })
+                    if let (n, a) = ReferralRules.cmeOverdue(case: state, today: today, context: context) {
+                        outbox.append(outbound.row(n))
+                        audit.append(StoreAuditEntry(a))
+                    }
+                    // Marked either way: a case the clock says is not yet overdue on its own due
+                    // date cannot exist (the due date is the clock's deadline).
+                    notified.append(c.caseId)
+                }
+                try await tx.enqueue(outbox)
+                try await tx.auditOnce(audit)
+                try await tx.markOverdueNotified(caseIds: notified)
+                return outbox.count
+            }
+            if raised < 0 { return total }
+            total += raised
+        }
+    }
+}

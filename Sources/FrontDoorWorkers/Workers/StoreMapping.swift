@@ -1,0 +1,67 @@
+import FrontDoorDomain
+import FrontDoorMessaging
+import FrontDoorStore
+import Foundation
+
+// Conversions between domain values and the store's plain records. The domain decides; the
+// store remembers; these are the only places that know both.
+
+extension StoreDate {
+    init(_ d: LocalDate) { self.init(year: d.year, month: d.month, day: d.day)! }
+}
+
+extension LocalDate {
+    init(_ d: StoreDate) {
+        let c = d.components
+        self.init(year: c.year, month: c.month, day: c.day)!
+    }
+}
+
+extension StoreAuditEntry {
+    /// The store's audit row for a domain decision: the subject is the case id or a pseudonym
+    /// of the UPN, never the UPN itself.
+    init(_ a: FrontDoorDomain.AuditEntry, event: EventEnvelope? = nil) {
+        var figures = a.figures
+        figures["audit-id"] = a.auditId
+        let json = (try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])) ?? Data("{}".utf8)
+        self.init(
+            rule: a.rule, subjectRef: a.caseId ?? a.upn.map { "pupil:" + NotificationLine.pseudonym($0.value) } ?? "none",
+            decision: a.decision, figuresJSON: json, eventSource: event?.source, eventId: event?.id, at: a.at)
+    }
+}
+
+/// Outbox rows for the notifications a rule returned.
+struct Outbound {
+    let topics: TopicNames
+
+    func row(_ n: EarlyHelpNotification) -> OutboxMessage {
+        OutboxMessage(
+            notificationId: n.notificationId, topic: topics.earlyHelp(unit: n.unitId), key: n.caseId,
+            payload: Data(EventEncoder.encode(n)),
+            headers: ["content-type": "application/cloudevents+json", "frontdoor-kind": n.kind.rawValue])
+    }
+
+    func row(_ r: EnforcementReview) -> OutboxMessage {
+        OutboxMessage(
+            notificationId: EventEncoder.reviewEventID(caseId: r.caseId), topic: topics.enforcement, key: r.caseId,
+            payload: Data(EventEncoder.encode(r)),
+            headers: ["content-type": "application/cloudevents+json", "frontdoor-kind": "enforcement-review"])
+    }
+}
+
+extension KafkaConsumerMessage {
+    /// Headers in the shape the domain decoder takes.
+    var decoderHeaders: [(key: String, value: [UInt8]?)] { headers.map { ($0.key, $0.value) } }
+}
+
+/// Decodes a message and checks that its type belongs on the topic it arrived on.
+func decodeForTopic(
+    _ message: KafkaConsumerMessage, calendar: SchoolCalendar, allowed: [String: Set<EventType>]
+) -> Result<InputEvent, Reject> {
+    let result = EventDecoder.decode(value: message.value, headers: message.decoderHeaders, calendar: calendar)
+    guard case .success(let event) = result, let types = allowed[message.topic] else { return result }
+    guard types.contains(event.envelope.type) else {
+        return .failure(Reject(.unknownType, "The event type is not one this topic carries.", field: "type"))
+    }
+    return result
+}

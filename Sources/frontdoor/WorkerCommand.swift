@@ -1,0 +1,65 @@
+import ArgumentParser
+import FrontDoorConfig
+import FrontDoorMessaging
+import FrontDoorStore
+import FrontDoorWorkers
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one worker: attendance, exclusions, referrals or relay.",
+        discussion: """
+            Each worker is its own consumer group; run as many replicas as the topic has partitions.
+            Settings come from environment variables (see docs/operations.md): FRONTDOOR_KAFKA_BROKERS,
+            FRONTDOOR_DATABASE_URL, FRONTDOOR_CONFIG_DIR, FRONTDOOR_BATCH_SIZE, FRONTDOOR_BATCH_WAIT_MS, …
+            SIGTERM or SIGINT finishes the batch in hand, commits, leaves the group and exits 0.
+            """)
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case attendance, exclusions, referrals, relay
+    }
+
+    @Argument(help: "attendance | exclusions | referrals | relay")
+    var kind: Kind
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        let logger = Logger(label: "frontdoor.\(kind.rawValue)")
+        try LibrdkafkaVersion.requireSupported()
+        logger.info("starting", metadata: ["librdkafka": "\(LibrdkafkaVersion.loadedString)"])
+        let settings = WorkerSettings()
+        let config = try ConfigLoader(directory: settings.configDirectory).load()
+        let database = try FrontDoorDatabase(url: settings.databaseURL, logger: Logger(label: "frontdoor.store"))
+        let producer = try KafkaProducer(
+            configuration: settings.producerConfiguration(clientID: "frontdoor-\(kind.rawValue)"),
+            logger: Logger(label: "frontdoor.kafka.producer"))
+
+        var services: [any Service] = [database.client]
+        switch kind {
+        case .attendance:
+            services.append(BatchWorker(handler: AttendanceHandler(config: config, settings: settings), database: database,
+                                        dlqProducer: producer, settings: settings, logger: logger))
+        case .exclusions:
+            services.append(BatchWorker(handler: ExclusionHandler(config: config, settings: settings), database: database,
+                                        dlqProducer: producer, settings: settings, logger: logger))
+        case .referrals:
+            services.append(BatchWorker(handler: ReferralHandler(config: config, settings: settings), database: database,
+                                        dlqProducer: producer, settings: settings, logger: logger))
+            services.append(CMEOverdueScheduler(config: config, settings: settings, database: database, logger: logger))
+        case .relay:
+            services.append(NotificationRelay(database: database, producer: producer, settings: settings, logger: logger))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger))
+        try await group.run()
+        try? await producer.flush(timeout: .seconds(10))
+        await producer.close()
+        logger.info("stopped")
+    }
+}
