@@ -87,6 +87,11 @@ let package = Package(
             name: "FrontDoorWorkersTests",
             dependencies: ["FrontDoorWorkers", "FrontDoorMessaging", "FrontDoorStore", "FrontDoorDomain", "FrontDoorConfig"]
         ),
+        // Parses deploy/ (compose file, Kubernetes manifests, Dockerfile): no Docker engine runs here.
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["FrontDoorWorkers", .product(name: "Yams", package: "Yams")]
+        ),
     ]
 )
 

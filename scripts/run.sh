@@ -1,5 +1,48 @@
 #!/usr/bin/env bash
-set -euo pipefail
+# make run: the local stack, migrations, topics, the four workers as separate processes, a
+# simulated stretch of the school term for Kent, and the notifications printed as they
+# arrive, until Ctrl-C, which stops everything cleanly.
+#   RUN_DAYS (default 15: the last three school weeks up to this one)  RUN_PUPILS (default 3000)
+#   RUN_SCHOOLS (default 48)  RUN_SEED (default 2017)
+set -uo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN="$ROOT/.build/debug/frontdoor"
+LOGS="$ROOT/.local/state/logs"
+mkdir -p "$LOGS"
 eval "$(scripts/stack.sh env | sed 's/^/export /')"
-.build/debug/frontdoor --help
+# A database of its own for each run, so every run shows the whole story from the start.
+RUN_DB=frontdoor_run
+psql "$FRONTDOOR_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $RUN_DB WITH (FORCE)" -c "CREATE DATABASE $RUN_DB" >/dev/null || exit 1
+export FRONTDOOR_DATABASE_URL="${FRONTDOOR_DATABASE_URL%/*}/$RUN_DB"
+export FRONTDOOR_GROUP_PREFIX="frontdoor-run-$(date +%s)"
+export FRONTDOOR_SESSION_TIMEOUT_MS=${FRONTDOOR_SESSION_TIMEOUT_MS:-6000}
+
+"$BIN" migrate || exit 1
+"$BIN" topics create || exit 1
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping workers (each finishes its batch, commits and leaves its group)…"
+  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "${watch_pid:-}" ] && kill -TERM "$watch_pid" 2>/dev/null && wait "$watch_pid" 2>/dev/null
+  scripts/stack.sh down
+  echo "stopped; logs in $LOGS"
+}
+trap cleanup INT TERM EXIT
+
+for w in attendance exclusions referrals relay; do
+  "$BIN" worker "$w" >"$LOGS/$w.log" 2>&1 &
+  pids+=($!)
+done
+echo "workers started: attendance, exclusions, referrals, relay (logs in $LOGS)"
+"$BIN" watch 2>"$LOGS/watch.log" &
+watch_pid=$!
+sleep 4
+"$BIN" simulate --days "${RUN_DAYS:-15}" --pupils "${RUN_PUPILS:-3000}" --schools "${RUN_SCHOOLS:-48}" --seed "${RUN_SEED:-2017}" 2>>"$LOGS/simulate.log" \
+  || echo "simulate failed, see $LOGS/simulate.log"
+echo "notifications follow as the workers apply the rules (unit, kind, priority, due date, pseudonymised pupil); Ctrl-C to stop"
+wait "$watch_pid"

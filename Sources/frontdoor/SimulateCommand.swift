@@ -19,7 +19,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Number of schools, taken from Config/schools.csv across the districts.") var schools = 24
     @Option(help: "Number of pupils.") var pupils = 2_000
     @Option(help: "Number of school days.") var days = 5
-    @Option(help: "First day (yyyy-MM-dd); default: the Monday of the current week.") var start: String?
+    @Option(help: "First day (yyyy-MM-dd); default: so that the last school week simulated is the current one.") var start: String?
 
     func run() async throws {
         LogSetup.bootstrap()
@@ -31,7 +31,7 @@ struct Simulate: AsyncParsableCommand {
             guard let d = LocalDate(iso: start) else { throw ValidationError("--start must be yyyy-MM-dd") }
             first = d
         } else {
-            first = RFC3339.londonDate(of: Date()).mondayOfWeek
+            first = RFC3339.londonDate(of: Date()).mondayOfWeek.adding(days: -7 * max(0, (days - 1) / 5))
         }
         let chosen = FeedSimulator.spreadSchools(config.register.schools, count: schools)
         var options = FeedSimulator.Options(schools: chosen.map(\.laestab), firstDay: first)

@@ -60,6 +60,15 @@ public struct WorkerSettings: Sendable {
         }
     }
 
+    /// Every environment variable the settings read (besides `FRONTDOOR_KAFKA_<PROPERTY>`
+    /// pass-throughs), so deployment files can be checked against it.
+    public static let environmentVariables: Set<String> = [
+        "FRONTDOOR_KAFKA_BROKERS", "FRONTDOOR_DATABASE_URL", "FRONTDOOR_CONFIG_DIR", "FRONTDOOR_BATCH_SIZE",
+        "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS", "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS",
+        "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
+        "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
+    ]
+
     /// The consumer group of a worker kind.
     public func group(_ worker: String) -> String { "\(groupPrefix)-\(worker)" }
 
