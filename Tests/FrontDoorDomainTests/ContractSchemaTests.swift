@@ -78,7 +78,7 @@ struct ContractSchemaTests {
         let input = try JSONSerialization.data(withJSONObject: request)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", validatorScript]
+        p.arguments = [ProcessInfo.processInfo.environment["FRONTDOOR_PYTHON"] ?? "python3", "-c", validatorScript]
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
