@@ -1,0 +1,208 @@
+import Foundation
+import PostgresNIO
+
+extension StoreTransaction {
+    /// Stores mark events in one statement; an event already stored (same `source`, `eventId`)
+    /// is skipped. Returns how many were new.
+    public func insertMarks(_ marks: [MarkRecord]) async throws -> Int {
+        guard !marks.isEmpty else { return 0 }
+        // Arrays cannot carry NULL elements through PostgresNIO's encoder, so "no minutes late"
+        // travels as -1 (never a real value) and becomes NULL again in SQL.
+        let minutesLate = marks.map { Int32(clamping: $0.minutesLate ?? -1) }
+        return try await self.count(
+            """
+            INSERT INTO attendance_marks
+                (source, event_id, upn, laestab, mark_date, session, code, category, minutes_late, event_time)
+            SELECT s, i, u, l, d, se, c, ca, NULLIF(m, -1), t FROM unnest(
+                \(marks.map(\.source))::text[], \(marks.map(\.eventId))::text[], \(marks.map(\.upn))::text[],
+                \(marks.map(\.laestab))::text[], \(marks.map(\.date))::date[], \(marks.map(\.session))::text[],
+                \(marks.map(\.code))::text[], \(marks.map(\.category))::text[], \(minutesLate)::int4[],
+                \(marks.map(\.eventTime))::timestamptz[]
+            ) AS x(s, i, u, l, d, se, c, ca, m, t)
+            ON CONFLICT (source, event_id) DO NOTHING
+            RETURNING 1
+            """,
+            "insert marks"
+        )
+    }
+
+    /// The marks that count for one pupil between two dates (both inclusive): for each
+    /// `(laestab, date, session)`, the mark with the latest `eventTime`, ties broken by the
+    /// larger `eventId`, whatever order the events arrived in. Ordered by date, session, school.
+    public func marksThatCount(upn: String, from start: StoreDate, through end: StoreDate) async throws -> [MarkRecord] {
+        try await self.marksThatCount(upns: [upn], from: start, through: end)[upn] ?? []
+    }
+
+    /// ``marksThatCount(upn:from:through:)`` for many pupils in one query, keyed by UPN
+    /// (pupils without marks are absent).
+    public func marksThatCount(upns: [String], from start: StoreDate, through end: StoreDate) async throws
+        -> [String: [MarkRecord]]
+    {
+        guard !upns.isEmpty else { return [:] }
+        let marks = try await self.map(
+            """
+            SELECT * FROM (
+                SELECT DISTINCT ON (upn, laestab, mark_date, session)
+                    source, event_id, upn, laestab, mark_date, session, code, category, minutes_late, event_time
+                FROM attendance_marks
+                WHERE upn = ANY(\(upns)::text[]) AND mark_date BETWEEN \(start) AND \(end)
+                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_id DESC, source DESC
+            ) AS latest
+            ORDER BY upn, mark_date, session, laestab
+            """,
+            "load marks that count",
+            MarkRecord.init(row:)
+        )
+        return Dictionary(grouping: marks, by: \.upn)
+    }
+
+    /// Counts one pupil's marks that count between two dates by ``MarkRecord/category``.
+    /// Categories without marks are absent.
+    public func categoryTotals(upn: String, from start: StoreDate, through end: StoreDate) async throws -> [String: Int] {
+        let pairs = try await self.map(
+            """
+            SELECT category, count(*)::int8 AS n FROM (
+                SELECT DISTINCT ON (laestab, mark_date, session) category
+                FROM attendance_marks
+                WHERE upn = \(upn) AND mark_date BETWEEN \(start) AND \(end)
+                ORDER BY laestab, mark_date, session, event_time DESC, event_id DESC, source DESC
+            ) AS latest
+            GROUP BY category
+            """,
+            "count marks that count"
+        ) { row in (try row.get("category", as: String.self), try row.get("n", as: Int.self)) }
+        return Dictionary(pairs, uniquingKeysWith: +)
+    }
+
+    /// Records a pupil's characteristics if they are newer than the stored ones (by
+    /// ``PupilRecord/characteristicsTime``; equal times keep the stored row). A newer report
+    /// without a date of birth keeps the stored one. Returns whether the row changed.
+    @discardableResult
+    public func upsertPupil(_ pupil: PupilRecord) async throws -> Bool {
+        try await self.upsertPupils([pupil]) == 1
+    }
+
+    /// ``upsertPupil(_:)`` for many pupils in one statement (for a UPN given twice, the newest
+    /// report is used). Returns how many rows changed.
+    @discardableResult
+    public func upsertPupils(_ pupils: [PupilRecord]) async throws -> Int {
+        guard !pupils.isEmpty else { return 0 }
+        // NULLs travel as sentinels: "" for a date, Int32.min for a year group.
+        let yearGroups = pupils.map { $0.yearGroup.map { Int32(clamping: $0) } ?? Int32.min }
+        let births = pupils.map { $0.dateOfBirth?.description ?? "" }
+        return try await self.count(
+            """
+            INSERT INTO pupils AS p (upn, fsm, sen, cla, year_group, date_of_birth, characteristics_time)
+            SELECT DISTINCT ON (u) u, f, s, c, NULLIF(y, -2147483648), NULLIF(b, '')::date, t FROM unnest(
+                \(pupils.map(\.upn))::text[], \(pupils.map(\.fsm))::bool[], \(pupils.map(\.sen))::text[],
+                \(pupils.map(\.cla))::bool[], \(yearGroups)::int4[], \(births)::text[],
+                \(pupils.map(\.characteristicsTime))::timestamptz[]
+            ) AS x(u, f, s, c, y, b, t)
+            ORDER BY u, t DESC
+            ON CONFLICT (upn) DO UPDATE SET
+                fsm = EXCLUDED.fsm, sen = EXCLUDED.sen, cla = EXCLUDED.cla,
+                year_group = coalesce(EXCLUDED.year_group, p.year_group),
+                date_of_birth = coalesce(EXCLUDED.date_of_birth, p.date_of_birth),
+                characteristics_time = EXCLUDED.characteristics_time
+            WHERE p.characteristics_time < EXCLUDED.characteristics_time
+            RETURNING 1
+            """,
+            "upsert pupils"
+        )
+    }
+
+    /// A pupil's stored characteristics, or `nil` if none were ever reported.
+    public func pupil(upn: String) async throws -> PupilRecord? {
+        try await self.pupils(upns: [upn])[upn]
+    }
+
+    /// Stored characteristics of many pupils, keyed by UPN.
+    public func pupils(upns: [String]) async throws -> [String: PupilRecord] {
+        guard !upns.isEmpty else { return [:] }
+        let pupils = try await self.map(
+            """
+            SELECT upn, fsm, sen::text AS sen, cla, year_group, date_of_birth, characteristics_time
+            FROM pupils WHERE upn = ANY(\(upns)::text[])
+            """,
+            "load pupils"
+        ) { row in
+            PupilRecord(
+                upn: try row.get("upn"),
+                fsm: try row.get("fsm"),
+                sen: try row.get("sen"),
+                cla: try row.get("cla"),
+                yearGroup: try row.get("year_group", as: Int?.self),
+                dateOfBirth: try row.get("date_of_birth", as: StoreDate?.self),
+                characteristicsTime: try row.get("characteristics_time")
+            )
+        }
+        return Dictionary(pupils.map { ($0.upn, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Stores a pupil's recomputed totals for an academic year (replacing the previous ones).
+    public func saveYearAttendance(_ totals: YearAttendanceRecord) async throws {
+        try await self.saveYearAttendance([totals])
+    }
+
+    /// ``saveYearAttendance(_:)`` for many pupils in one statement.
+    public func saveYearAttendance(_ totals: [YearAttendanceRecord]) async throws {
+        guard !totals.isEmpty else { return }
+        func ints(_ path: KeyPath<YearAttendanceRecord, Int>) -> [Int32] { totals.map { Int32(clamping: $0[keyPath: path]) } }
+        try await self.execute(
+            """
+            INSERT INTO pupil_year_attendance AS a
+                (upn, academic_year, possible, present, attending, authorised, unauthorised, not_counted, updated_at)
+            SELECT DISTINCT ON (u, y) u, y, p, pr, att, au, un, nc, now() FROM unnest(
+                \(totals.map(\.upn))::text[], \(totals.map(\.academicYear))::text[], \(ints(\.possible))::int4[],
+                \(ints(\.present))::int4[], \(ints(\.attending))::int4[], \(ints(\.authorised))::int4[],
+                \(ints(\.unauthorised))::int4[], \(ints(\.notCounted))::int4[]
+            ) WITH ORDINALITY AS x(u, y, p, pr, att, au, un, nc, n)
+            ORDER BY u, y, n DESC
+            ON CONFLICT (upn, academic_year) DO UPDATE SET
+                possible = EXCLUDED.possible, present = EXCLUDED.present, attending = EXCLUDED.attending,
+                authorised = EXCLUDED.authorised, unauthorised = EXCLUDED.unauthorised,
+                not_counted = EXCLUDED.not_counted, updated_at = EXCLUDED.updated_at
+            """,
+            "save year attendance"
+        )
+    }
+
+    /// A pupil's stored totals for an academic year, or `nil`.
+    public func yearAttendance(upn: String, academicYear: String) async throws -> YearAttendanceRecord? {
+        try await self.map(
+            """
+            SELECT upn, academic_year, possible, present, attending, authorised, unauthorised, not_counted
+            FROM pupil_year_attendance WHERE upn = \(upn) AND academic_year = \(academicYear)
+            """,
+            "load year attendance"
+        ) { row in
+            YearAttendanceRecord(
+                upn: try row.get("upn"),
+                academicYear: try row.get("academic_year"),
+                possible: try row.get("possible"),
+                present: try row.get("present"),
+                attending: try row.get("attending"),
+                authorised: try row.get("authorised"),
+                unauthorised: try row.get("unauthorised"),
+                notCounted: try row.get("not_counted")
+            )
+        }.first
+    }
+}
+
+extension MarkRecord {
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(
+            source: try row.get("source"),
+            eventId: try row.get("event_id"),
+            upn: try row.get("upn"),
+            laestab: try row.get("laestab"),
+            date: try row.get("mark_date"),
+            session: try row.get("session"),
+            code: try row.get("code"),
+            category: try row.get("category"),
+            minutesLate: try row.get("minutes_late", as: Int?.self),
+            eventTime: try row.get("event_time")
+        )
+    }
+}
