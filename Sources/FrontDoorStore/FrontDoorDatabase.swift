@@ -114,37 +114,58 @@ public final class FrontDoorDatabase: Sendable {
         line: Int,
         _ body: (StoreTransaction) async throws -> sending Result
     ) async throws -> sending Result {
-        do {
-            return try await client.withConnection(isolation: isolation) { connection in
-                let transaction = StoreTransaction(connection: connection, logger: logger)
-                try await transaction.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN", "begin transaction")
-                let value: Result
-                do {
-                    value = try await body(transaction)
-                } catch {
+        // A connection can die while idle in the pool (server restart, failover, idle kill) and
+        // the pool may lease it once more before it notices. Nothing has happened yet when BEGIN
+        // fails, so that case is retried on another connection, twice at most.
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection(isolation: isolation) { connection in
+                    let transaction = StoreTransaction(connection: connection, logger: logger)
                     do {
-                        try await transaction.execute("ROLLBACK", "rollback")
+                        try await transaction.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN", "begin transaction")
                     } catch {
-                        // The connection is broken or confused; the server rolls back when it goes.
-                        // Never hand a connection that may still be in a transaction back to the pool.
-                        try? await connection.close()
+                        throw BeginError(error: error)
                     }
-                    throw BodyError(error: error)
+                    let value: Result
+                    do {
+                        value = try await body(transaction)
+                    } catch {
+                        do {
+                            try await transaction.execute("ROLLBACK", "rollback")
+                        } catch {
+                            // The connection is broken or confused; the server rolls back when it goes.
+                            // Never hand a connection that may still be in a transaction back to the pool.
+                            try? await connection.close()
+                        }
+                        throw BodyError(error: error)
+                    }
+                    do {
+                        try await transaction.execute("COMMIT", "commit", file: file, line: line)
+                    } catch {
+                        // A server error ends the transaction; anything else leaves the connection suspect.
+                        if (error as? StoreError)?.sqlState == nil { try? await connection.close() }
+                        throw error
+                    }
+                    return value
                 }
-                do {
-                    try await transaction.execute("COMMIT", "commit", file: file, line: line)
-                } catch {
-                    // A server error ends the transaction; anything else leaves the connection suspect.
-                    if (error as? StoreError)?.sqlState == nil { try? await connection.close() }
-                    throw error
+            } catch let error as BeginError {
+                guard attempt < 3, StoreError.isDatabaseUnavailable(error.error), !Task.isCancelled else {
+                    throw StoreError.translate(error.error, reason: "begin transaction", file: file, line: line)
                 }
-                return value
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(25 * attempt))
+            } catch let error as BodyError {
+                throw error.error
+            } catch {
+                throw StoreError.translate(error, reason: "transaction failed", file: file, line: line)
             }
-        } catch let error as BodyError {
-            throw error.error
-        } catch {
-            throw StoreError.translate(error, reason: "transaction failed", file: file, line: line)
         }
+    }
+
+    /// Marks a failure to begin, which is safe to retry on another connection.
+    private struct BeginError: Error {
+        let error: any Error
     }
 
     /// Carries an error thrown by the caller's closure past the lease/transaction error mapping.

@@ -151,6 +151,26 @@ struct TransactionTests {
         }
     }
 
+    @Test("a connection killed while idle in the pool does not fail the next transaction")
+    func idleConnectionKilledIsReplaced() async throws {
+        try await TestDatabase.with { database in
+            var single = database.configuration
+            single.maximumConnections = 1  // the next transaction gets the same (dead) connection back
+            try await TestDatabase.withRunning(single) { pool in
+                for _ in 0..<5 {
+                    let pid = try await pool.withTransaction { tx throws in
+                        try await tx.rows("SELECT pg_backend_pid()", "pid").first!.decode(Int32.self)
+                    }
+                    try await database.client.query("SELECT pg_terminate_backend(\(pid))")
+                    let value = try await pool.withTransaction { tx throws in
+                        try await tx.rows("SELECT 6 * 7", "answer").first!.decode(Int.self)
+                    }
+                    #expect(value == 42)
+                }
+            }
+        }
+    }
+
     @Test("cancelling a transaction that waits for an unreachable server throws CancellationError")
     func cancelWhileUnreachable() async throws {
         var configuration = try TestDatabase.baseConfiguration()
