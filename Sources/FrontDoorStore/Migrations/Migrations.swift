@@ -174,7 +174,7 @@ extension Migration {
             CREATE TABLE officer_tasks (
                 task_id text PRIMARY KEY,
                 case_id text NOT NULL REFERENCES cases (case_id),
-                role text NOT NULL CHECK (role IN ('school-liaison-officer', 'inclusion-attendance-adviser')),
+                role text NOT NULL CHECK (role IN ('school-liaison-officer', 'inclusion-and-attendance-adviser')),
                 created_at timestamptz NOT NULL DEFAULT now()
             )
             """,

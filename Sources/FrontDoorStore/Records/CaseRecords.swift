@@ -157,7 +157,7 @@ public struct ReferralRecord: Sendable, Hashable {
 public struct OfficerTaskRecord: Sendable, Hashable {
     public var taskId: String
     public var caseId: String
-    /// `"school-liaison-officer"` or `"inclusion-attendance-adviser"`.
+    /// `"school-liaison-officer"` or `"inclusion-and-attendance-adviser"`.
     public var role: String
     public var createdAt: Date
 
