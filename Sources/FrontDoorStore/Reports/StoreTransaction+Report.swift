@@ -1,0 +1,328 @@
+import Foundation
+import PostgresNIO
+
+/// What one year's outcomes are computed over.
+public struct OutcomesQuery: Sendable, Hashable {
+    /// `2026/27`: the `academic_year` of exclusions.
+    public var academicYear: String
+    /// 1 September and 31 August of that year (marks, referrals and reviews are dated in it).
+    public var firstDay: StoreDate
+    public var lastDay: StoreDate
+    /// Restrict every figure to one district (`unassigned` included); `nil` for the county.
+    public var district: String?
+    /// For every day a CME referral can be received in the year, the 10th LA school day after
+    /// it (the calendar lives in `Config/`; see `SchoolCalendar.schoolDay(_:after:)`). A referral
+    /// received on a day missing here is never "found within two weeks".
+    public var cmeDeadlines: [(received: StoreDate, deadline: StoreDate)]
+
+    public init(
+        academicYear: String, firstDay: StoreDate, lastDay: StoreDate, district: String? = nil,
+        cmeDeadlines: [(received: StoreDate, deadline: StoreDate)]
+    ) {
+        self.academicYear = academicYear
+        self.firstDay = firstDay
+        self.lastDay = lastDay
+        self.district = district
+        self.cmeDeadlines = cmeDeadlines
+    }
+
+    public static func == (a: OutcomesQuery, b: OutcomesQuery) -> Bool {
+        a.academicYear == b.academicYear && a.firstDay == b.firstDay && a.lastDay == b.lastDay && a.district == b.district
+            && a.cmeDeadlines.map(\.received) == b.cmeDeadlines.map(\.received)
+            && a.cmeDeadlines.map(\.deadline) == b.cmeDeadlines.map(\.deadline)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(academicYear)
+        h.combine(firstDay)
+        h.combine(district)
+    }
+}
+
+extension StoreTransaction {
+    /// The district of a school not on the register (and of a referral without a school).
+    public static let unassignedDistrict = "unassigned"
+
+    /// Every district the report lists: those of the stored schools, and `unassigned`.
+    public func reportDistricts() async throws -> [String] {
+        let stored = try await self.map(
+            "SELECT DISTINCT district FROM schools ORDER BY district",
+            "load report districts"
+        ) { row in try row.get("district", as: String.self) }
+        return stored.contains(Self.unassignedDistrict) ? stored : stored + [Self.unassignedDistrict]
+    }
+
+    /// Prepares a transaction for ``outcomes(_:)``: one snapshot for every statement (`REPEATABLE
+    /// READ`), so the figures of two years and all districts agree with each other, and a larger
+    /// `work_mem` for the marks' sort and aggregates. Call it first in the transaction.
+    public func prepareForReport(workMem: String = "256MB") async throws {
+        try await self.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "report snapshot")
+        try await self.execute(
+            PostgresQuery(unsafeSQL: "SET LOCAL work_mem = '\(workMem.filter { $0.isLetter || $0.isNumber })'"),
+            "raise work_mem for the report")
+    }
+
+    /// One academic year's outcomes, computed in PostgreSQL with set-based statements (a handful
+    /// of rows per district come back, never the facts themselves).
+    ///
+    /// Runs four statements; call ``prepareForReport(workMem:)`` first in the transaction so they
+    /// see one snapshot.
+    public func outcomes(_ q: OutcomesQuery) async throws -> YearOutcomes {
+        let districts = try await self.reportDistricts()
+        if let d = q.district, !districts.contains(d) {
+            throw StoreError(code: .query, reason: "unknown district \(d)")
+        }
+        var byDistrict: [String: DistrictOutcomes] = [:]
+        for d in districts where q.district == nil || q.district == d { byDistrict[d] = DistrictOutcomes() }
+        var county = DistrictOutcomes()
+        func update(_ district: String?, _ body: (inout DistrictOutcomes) -> Void) {
+            if let district {
+                body(&byDistrict[district, default: DistrictOutcomes()])
+            } else {
+                body(&county)
+            }
+        }
+
+        let marks = try await self.markRows(q)
+        for row in marks.attendance {
+            update(row.district) { $0.attendance = row.attendance }
+        }
+        for row in marks.reasons {
+            update(row.district) { $0.absenceReasons[row.code] = row.sessions }
+        }
+        for row in try await self.exclusionRows(q) {
+            update(row.district) { $0.exclusions = row.exclusions }
+        }
+        for row in try await self.cmeRows(q) {
+            update(row.district) { $0.cme = row.cme }
+        }
+        for row in try await self.reviewRows(q) {
+            update(row.district) { $0.enforcementReviews = row.reviews }
+        }
+        return YearOutcomes(academicYear: q.academicYear, district: q.district, figures: county, byDistrict: byDistrict)
+    }
+
+    // MARK: Statements
+
+    /// "The school's district is the query's district" as SQL, the district bound as `$<parameter>`.
+    private func districtCondition(_ q: OutcomesQuery, parameter: Int) -> String {
+        q.district == nil ? "true" : "coalesce(s.district, 'unassigned') = $\(parameter)"
+    }
+
+    /// The marks that count in the year, restricted to the district's schools before the
+    /// "latest mark per slot" step (the slot includes the school, so this is exact and keeps the
+    /// sort small), then counted per enrolment (pupil, school), register code and category: a few
+    /// rows per pupil from which attendance, absence rates and reasons all follow.
+    ///
+    /// `marks_that_count` keeps, per `(upn, laestab, mark_date, session)`, the mark with the
+    /// latest `event_time`, ties the larger `event_id` (then `source`).
+    private static let countedMarks = """
+        counted AS MATERIALIZED (
+            SELECT m.upn, m.laestab, m.code, m.category, count(*) AS n
+            FROM marks_that_count m
+            WHERE m.mark_date BETWEEN $1 AND $2 AND (
+                $3::text IS NULL
+                OR ($3 = 'unassigned' AND NOT EXISTS (SELECT 1 FROM schools x WHERE x.laestab = m.laestab))
+                OR m.laestab IN (SELECT x.laestab FROM schools x WHERE x.district = $3))
+            GROUP BY m.upn, m.laestab, m.code, m.category
+        )
+        """
+
+    /// The marks statement of ``outcomes(_:)`` with its plan and timings (`EXPLAIN ANALYZE`), for
+    /// `frontdoor bench report --explain`.
+    public func explainOutcomeMarks(_ q: OutcomesQuery) async throws -> [String] {
+        var query = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS) " + Self.markSQL)
+        query.binds.append(q.firstDay)
+        query.binds.append(q.lastDay)
+        query.binds.append(q.district)
+        return try await self.map(query, "explain report marks") { row in try row[0].decode(String.self) }
+    }
+
+    /// One statement, so the marks are read and de-duplicated once: rows of kind `attendance`
+    /// (one per district and one county-wide) and `reason` (per district and code, and per code).
+    static let markSQL = """
+        WITH \(Self.countedMarks),
+        placed AS (
+            SELECT coalesce(s.district, 'unassigned') AS district, s.phase, c.*
+            FROM counted c LEFT JOIN schools s ON s.laestab = c.laestab
+        ),
+        enrolments AS (
+            SELECT district, phase, upn, laestab,
+                sum(n) AS recorded,
+                coalesce(sum(n) FILTER (WHERE category IN ('present', 'attending')), 0) AS attended,
+                coalesce(sum(n) FILTER (WHERE category IN ('authorised', 'unauthorised')), 0) AS absent,
+                coalesce(sum(n) FILTER (WHERE category <> 'not-counted'), 0) AS possible
+            FROM placed
+            GROUP BY district, phase, upn, laestab
+        )
+        SELECT 'attendance' AS kind, grouping(district) = 1 AS county, district, NULL::text AS code,
+            sum(recorded)::int8 AS sessions,
+            round(100 * sum(attended) FILTER (WHERE phase = 'primary')
+                / nullif(sum(possible) FILTER (WHERE phase = 'primary'), 0), 1)::text AS primary_pct,
+            round(100 * sum(attended) FILTER (WHERE phase = 'secondary')
+                / nullif(sum(possible) FILTER (WHERE phase = 'secondary'), 0), 1)::text AS secondary_pct,
+            round(100 * sum(attended) / nullif(sum(possible), 0), 1)::text AS overall_pct,
+            round(100 * count(*) FILTER (WHERE possible > 0 AND absent * 10 >= possible)::numeric
+                / nullif(count(*) FILTER (WHERE possible > 0), 0), 1)::text AS persistent_pct,
+            round(100 * count(*) FILTER (WHERE possible > 0 AND absent * 2 >= possible)::numeric
+                / nullif(count(*) FILTER (WHERE possible > 0), 0), 1)::text AS severe_pct
+        FROM enrolments
+        GROUP BY GROUPING SETS ((district), ())
+        UNION ALL
+        SELECT 'reason', grouping(district) = 1, district, code, sum(n)::int8, NULL, NULL, NULL, NULL, NULL
+        FROM placed
+        WHERE category IN ('authorised', 'unauthorised')
+        GROUP BY GROUPING SETS ((district, code), (code))
+        """
+
+    /// Attendance (per district and county-wide) and absence reasons from one pass over the marks.
+    private func markRows(_ q: OutcomesQuery) async throws -> (
+        attendance: [(district: String?, attendance: AttendanceOutcomes)],
+        reasons: [(district: String?, code: String, sessions: Int)]
+    ) {
+        var query = PostgresQuery(unsafeSQL: Self.markSQL)
+        query.binds.append(q.firstDay)
+        query.binds.append(q.lastDay)
+        query.binds.append(q.district)
+        var attendance: [(district: String?, attendance: AttendanceOutcomes)] = []
+        var reasons: [(district: String?, code: String, sessions: Int)] = []
+        for row in try await self.rows(query, "report attendance") {
+            let r = row.makeRandomAccess()
+            do {
+                let district = try r.get("county", as: Bool.self) ? nil : try r.get("district", as: String.self)
+                if try r.get("kind", as: String.self) == "reason" {
+                    reasons.append((district, try r.get("code", as: String.self), try r.get("sessions", as: Int.self)))
+                } else {
+                    attendance.append(
+                        (
+                            district,
+                            AttendanceOutcomes(
+                                primaryPct: try Self.decimal(r, "primary_pct"),
+                                secondaryPct: try Self.decimal(r, "secondary_pct"),
+                                overallPct: try Self.decimal(r, "overall_pct"),
+                                persistentAbsenceRatePct: try Self.decimal(r, "persistent_pct"),
+                                severeAbsenceRatePct: try Self.decimal(r, "severe_pct"),
+                                sessionsRecorded: try r.get("sessions", as: Int.self))
+                        ))
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw StoreError(code: .decoding, reason: "report attendance", underlying: error)
+            }
+        }
+        return (attendance, reasons)
+    }
+
+    private func exclusionRows(_ q: OutcomesQuery) async throws -> [(district: String?, exclusions: ExclusionOutcomes)] {
+        // Characteristics: the snapshot on the exclusion (what the school reported with it),
+        // field by field, else the pupil's stored characteristics; unknown counts as "no".
+        var query = PostgresQuery(
+            unsafeSQL: """
+                WITH counted AS (
+                    SELECT coalesce(s.district, 'unassigned') AS district, x.category,
+                        coalesce(x.pupil_fsm, p.fsm, false) AS fsm,
+                        coalesce(x.pupil_sen, p.sen, 'N') AS sen
+                    FROM exclusions x
+                    LEFT JOIN schools s ON s.laestab = x.laestab
+                    LEFT JOIN pupils p ON p.upn = x.upn
+                    WHERE x.academic_year = $1 AND NOT x.rescinded AND \(districtCondition(q, parameter: 2))
+                )
+                SELECT grouping(district) = 1 AS county, district,
+                    count(*) FILTER (WHERE category = 'permanent') AS permanent,
+                    count(*) FILTER (WHERE category = 'suspension') AS suspensions,
+                    round(100 * count(*) FILTER (WHERE category = 'permanent' AND fsm)::numeric
+                        / nullif(count(*) FILTER (WHERE category = 'permanent'), 0), 1)::text AS fsm_pct,
+                    round(100 * count(*) FILTER (WHERE category = 'permanent' AND sen = 'K')::numeric
+                        / nullif(count(*) FILTER (WHERE category = 'permanent'), 0), 1)::text AS sen_support_pct,
+                    round(100 * count(*) FILTER (WHERE category = 'permanent' AND sen = 'E')::numeric
+                        / nullif(count(*) FILTER (WHERE category = 'permanent'), 0), 1)::text AS ehcp_pct
+                FROM counted
+                GROUP BY GROUPING SETS ((district), ())
+                """)
+        query.binds.append(q.academicYear)
+        if let d = q.district { query.binds.append(d) }
+        return try await self.map(query, "report exclusions") { row in
+            (
+                try row.get("county", as: Bool.self) ? nil : try row.get("district", as: String.self),
+                ExclusionOutcomes(
+                    permanent: try row.get("permanent", as: Int.self),
+                    suspensions: try row.get("suspensions", as: Int.self),
+                    permanentFsmPct: try Self.decimal(row, "fsm_pct"),
+                    permanentSenSupportPct: try Self.decimal(row, "sen_support_pct"),
+                    permanentEhcpPct: try Self.decimal(row, "ehcp_pct"))
+            )
+        }
+    }
+
+    private func cmeRows(_ q: OutcomesQuery) async throws -> [(district: String?, cme: CMEOutcomes)] {
+        // The (received → 10th school day after) table arrives as two arrays, joined as rows.
+        var query = PostgresQuery(
+            unsafeSQL: """
+                WITH deadlines AS (
+                    SELECT * FROM unnest($3::date[], $4::date[]) AS d(received_on, found_by)
+                ),
+                counted AS (
+                    SELECT coalesce(s.district, 'unassigned') AS district, r.resolved_on IS NOT NULL AS resolved,
+                        coalesce(r.resolved_on IS NOT NULL AND r.outcome <> 'not-found' AND r.resolved_on <= d.found_by, false)
+                            AS found
+                    FROM referrals r
+                    LEFT JOIN deadlines d ON d.received_on = r.received_on
+                    LEFT JOIN schools s ON s.laestab = r.laestab
+                    WHERE r.reason = 'cme' AND r.received_on BETWEEN $1 AND $2
+                        AND \(districtCondition(q, parameter: 5))
+                )
+                SELECT grouping(district) = 1 AS county, district, count(*) AS reported,
+                    count(*) FILTER (WHERE resolved) AS resolved,
+                    round(100 * count(*) FILTER (WHERE found)::numeric / nullif(count(*), 0), 1)::text AS found_pct
+                FROM counted
+                GROUP BY GROUPING SETS ((district), ())
+                """)
+        query.binds.append(q.firstDay)
+        query.binds.append(q.lastDay)
+        query.binds.append(q.cmeDeadlines.map(\.received))
+        query.binds.append(q.cmeDeadlines.map(\.deadline))
+        if let d = q.district { query.binds.append(d) }
+        return try await self.map(query, "report CME") { row in
+            (
+                try row.get("county", as: Bool.self) ? nil : try row.get("district", as: String.self),
+                CMEOutcomes(
+                    reported: try row.get("reported", as: Int.self), resolved: try row.get("resolved", as: Int.self),
+                    foundWithinTwoWeeksPct: try Self.decimal(row, "found_pct"))
+            )
+        }
+    }
+
+    private func reviewRows(_ q: OutcomesQuery) async throws -> [(district: String?, reviews: Int)] {
+        // A review belongs to the year of the day (in England) it was created.
+        var query = PostgresQuery(
+            unsafeSQL: """
+                SELECT grouping(coalesce(s.district, 'unassigned')) = 1 AS county,
+                    coalesce(s.district, 'unassigned') AS district, count(*) AS reviews
+                FROM enforcement_reviews e LEFT JOIN schools s ON s.laestab = e.laestab
+                WHERE (e.created_at AT TIME ZONE 'Europe/London')::date BETWEEN $1 AND $2
+                    AND \(districtCondition(q, parameter: 3))
+                GROUP BY GROUPING SETS ((coalesce(s.district, 'unassigned')), ())
+                """)
+        query.binds.append(q.firstDay)
+        query.binds.append(q.lastDay)
+        if let d = q.district { query.binds.append(d) }
+        return try await self.map(query, "report enforcement reviews") { row in
+            (
+                try row.get("county", as: Bool.self) ? nil : try row.get("district", as: String.self),
+                try row.get("reviews", as: Int.self)
+            )
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A `numeric` sent as text (exact), or nil.
+    private static func decimal(_ row: PostgresRandomAccessRow, _ column: String) throws -> Decimal? {
+        guard let text = try row.get(column, as: String?.self) else { return nil }
+        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+            throw StoreError(code: .decoding, reason: "report figure \(column) is not a number")
+        }
+        return value
+    }
+}
