@@ -8,7 +8,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Micro-benchmarks against the local stack.",
-        subcommands: [Kafka.self]
+        subcommands: [Kafka.self, Report.self]
     )
 
     /// Produces `--messages` messages of `--size` bytes to a new topic through the idempotent
