@@ -22,6 +22,12 @@ import Synchronization
 ///   DLQ as `processing-failed`, so one bad event never stalls a partition.
 /// - On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it finishes the batch in
 ///   hand, commits, leaves the group and returns.
+/// - Every batch first checks that PostgreSQL still holds the offsets this worker last committed
+///   for its partitions. A database that loses acknowledged commits (a crash with asynchronous
+///   commit, a failover to an asynchronous replica) would otherwise leave the events of those
+///   batches unprocessed for ever, since the consumer's position has moved past them: the worker
+///   then drops the batch in hand and rejoins the group, which starts every partition again
+///   from the offsets the database holds.
 public final class BatchWorker: Service, Sendable {
     let handler: any BatchHandler
     let database: FrontDoorDatabase
@@ -30,6 +36,9 @@ public final class BatchWorker: Service, Sendable {
     let group: String
     let logger: Logger
     public let stats = WorkerStats()
+    /// The next offset PostgreSQL holds for each partition this worker owns, as far as it knows:
+    /// read on assignment, advanced by each committed batch.
+    let committed = CommittedOffsets()
 
     public init(
         handler: any BatchHandler, database: FrontDoorDatabase, dlqProducer: KafkaProducer, settings: WorkerSettings,
@@ -46,11 +55,32 @@ public final class BatchWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        let offsets = StoredOffsets(database: database, group: group, logger: logger)
-        let consumer = try KafkaConsumer(
-            configuration: settings.consumerConfiguration(group: group), rebalanceHandler: offsets, logger: logger)
-        try consumer.subscribe(topics: handler.topics)
-        logger.info("consuming", metadata: ["topics": "\(handler.topics.joined(separator: ","))", "group": "\(group)"])
+        while true {
+            let offsets = StoredOffsets(database: database, group: group, committed: committed, logger: logger)
+            let consumer = try KafkaConsumer(
+                configuration: settings.consumerConfiguration(group: group), rebalanceHandler: offsets, logger: logger)
+            try consumer.subscribe(topics: handler.topics)
+            logger.info("consuming", metadata: ["topics": "\(handler.topics.joined(separator: ","))", "group": "\(group)"])
+            do {
+                try await consume(consumer)
+            } catch let lost as CommittedOffsetsLost {
+                logger.error(
+                    "PostgreSQL no longer holds offsets this worker committed; rejoining to start again from the offsets it holds",
+                    metadata: ["partitions": "\(lost.partitions.map(\.description).sorted().joined(separator: ","))"])
+                stats.rejoins.add(1, ordering: .relaxed)
+                try? await consumer.close()
+                committed.reset()
+                continue
+            }
+            logger.info("draining: last batch committed, leaving the group", metadata: stats.metadata)
+            try? await consumer.commit()
+            try await consumer.close()
+            return
+        }
+    }
+
+    /// Polls and processes batches until shutdown.
+    func consume(_ consumer: KafkaConsumer) async throws {
         var lastReport = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let batch = try await consumer.poll(maxMessages: settings.batchSize, timeout: settings.batchWait)
@@ -64,9 +94,6 @@ public final class BatchWorker: Service, Sendable {
                 logger.info("progress", metadata: stats.metadata)
             }
         }
-        logger.info("draining: last batch committed, leaving the group", metadata: stats.metadata)
-        try? await consumer.commit()
-        try await consumer.close()
     }
 
     /// Processes one polled batch until it is committed, retrying while the database is down.
@@ -88,6 +115,7 @@ public final class BatchWorker: Service, Sendable {
                 let outcome = try await database.withTransaction { tx in
                     try await self.apply(batch, valid: valid, rejects: rejects, isolate: isolate, in: tx)
                 }
+                committed.advance(batch.nextOffsets)
                 stats.record(outcome)
                 if attempt > 0 { logger.notice("batch committed after retry", metadata: ["attempts": "\(attempt + 1)"]) }
                 return
@@ -141,6 +169,7 @@ public final class BatchWorker: Service, Sendable {
         _ batch: KafkaConsumerBatch, valid: [IncomingEvent], rejects decodeRejects: [RejectedMessage], isolate: Bool,
         in tx: StoreTransaction
     ) async throws -> BatchOutcome {
+        try await checkCommittedOffsets(in: tx)
         var rejects = decodeRejects
         let prechecked = try await handler.precheck(valid, in: tx)
         let precheckedOffsets = Set(prechecked.map { MessagePosition($0.message) })
@@ -196,6 +225,22 @@ public final class BatchWorker: Service, Sendable {
         return outcome
     }
 
+    /// Throws ``CommittedOffsetsLost`` when PostgreSQL holds an offset below the one this worker
+    /// last committed for a partition it owns (or none at all): commits it was told succeeded
+    /// are gone, and the events they covered must be read again.
+    func checkCommittedOffsets(in tx: StoreTransaction) async throws {
+        let expected = committed.snapshot
+        guard !expected.isEmpty else { return }
+        var lost: [KafkaTopicPartition] = []
+        for topic in Set(expected.keys.map(\.topic)) {
+            let stored = try await tx.loadOffsets(group: group, topic: topic)
+            for (tp, offset) in expected where tp.topic == topic && (stored[tp.partition] ?? -1) < offset {
+                lost.append(tp)
+            }
+        }
+        if !lost.isEmpty { throw CommittedOffsetsLost(partitions: lost) }
+    }
+
     /// Sends rejects to `<topic>.dlq`: the original key, value and headers plus the error
     /// headers of events.md. Waits for every delivery report; throws if any failed.
     func sendToDeadLetterQueue(_ rejects: [RejectedMessage]) async throws {
@@ -248,6 +293,8 @@ public final class WorkerStats: Sendable {
     public let rejected = Atomic<Int>(0)
     public let retries = Atomic<Int>(0)
     public let batches = Atomic<Int>(0)
+    /// Times the worker rejoined its group because PostgreSQL had lost offsets it committed.
+    public let rejoins = Atomic<Int>(0)
     let rejectedByCode = Mutex<[RejectCode: Int]>([:])
 
     func record(_ o: BatchWorker.BatchOutcome) {
@@ -284,11 +331,13 @@ extension Duration {
 final class StoredOffsets: KafkaRebalanceHandler {
     let database: FrontDoorDatabase
     let group: String
+    let committed: CommittedOffsets
     let logger: Logger
 
-    init(database: FrontDoorDatabase, group: String, logger: Logger) {
+    init(database: FrontDoorDatabase, group: String, committed: CommittedOffsets, logger: Logger) {
         self.database = database
         self.group = group
+        self.committed = committed
         self.logger = logger
     }
 
@@ -306,12 +355,16 @@ final class StoredOffsets: KafkaRebalanceHandler {
             }
             switch result {
             case .success(let stored):
+                // A partition PostgreSQL has no offset for has never had a batch committed: it
+                // starts from the beginning, not from Kafka's committed offset (only a hint, and
+                // ahead of the database if the database lost commits or was restored).
                 var starts: [KafkaTopicPartition: Int64] = [:]
-                for p in partitions { if let o = stored[p.topic]?[p.partition] { starts[p] = o } }
+                for p in partitions { starts[p] = stored[p.topic]?[p.partition] ?? KafkaTopicPartitionOffset.beginning }
+                committed.assigned(starts)
                 logger.info(
                     "partitions assigned",
                     metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))",
-                               "fromDatabase": "\(starts.count)"])
+                               "fromDatabase": "\(starts.values.filter { $0 >= 0 }.count)"])
                 return starts
             case .failure(let error):
                 logger.warning("could not read stored offsets", metadata: ["error": "\(error)", "attempt": "\(attempt + 1)"])
@@ -323,12 +376,42 @@ final class StoredOffsets: KafkaRebalanceHandler {
     }
 
     func partitionsRevoked(_ partitions: [KafkaTopicPartition], lost: Bool) {
+        committed.revoked(partitions)
         // The batch loop polls, processes and commits one batch at a time, so when a revocation
         // runs (inside a poll) no batch is in flight: there is nothing to finish.
         logger.info(
             "partitions revoked",
             metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))", "lost": "\(lost)"])
     }
+}
+
+/// The next offsets PostgreSQL holds for the partitions a worker owns, as far as the worker
+/// knows: set on assignment from the database, advanced by each batch the worker commits.
+final class CommittedOffsets: Sendable {
+    private let offsets = Mutex<[KafkaTopicPartition: Int64]>([:])
+
+    var snapshot: [KafkaTopicPartition: Int64] { offsets.withLock { $0 } }
+
+    /// Partitions assigned with their start offsets; those starting from the beginning have
+    /// nothing committed yet.
+    func assigned(_ starts: [KafkaTopicPartition: Int64]) {
+        offsets.withLock { for (p, o) in starts { $0[p] = o >= 0 ? o : nil } }
+    }
+
+    func revoked(_ partitions: [KafkaTopicPartition]) {
+        offsets.withLock { for p in partitions { $0[p] = nil } }
+    }
+
+    func advance(_ next: [KafkaTopicPartitionOffset]) {
+        offsets.withLock { for o in next { $0[o.topicPartition] = max($0[o.topicPartition] ?? 0, o.offset) } }
+    }
+
+    func reset() { offsets.withLock { $0 = [:] } }
+}
+
+/// PostgreSQL holds offsets below those the worker committed for these partitions.
+struct CommittedOffsetsLost: Error {
+    var partitions: [KafkaTopicPartition]
 }
 
 /// Runs async work from a thread that may block (the consumer's poll thread) and waits for it.
