@@ -53,7 +53,9 @@ public struct WorkerSettings: Sendable {
         if let v = env["FRONTDOOR_SCHEDULER_INTERVAL_MS"].flatMap(Int.init), v > 0 { schedulerInterval = .milliseconds(v) }
         if let v = env["FRONTDOOR_TODAY"], !v.isEmpty { today = v }
         topics = TopicNames(environment: env)
-        let reserved: Set<String> = ["FRONTDOOR_KAFKA_BROKERS"]
+        // FRONTDOOR_KAFKA_PORT is scripts/stack.sh's broker port (it tells people to set it), not
+        // a librdkafka property: passed through as `port` it stopped every worker from starting.
+        let reserved: Set<String> = ["FRONTDOOR_KAFKA_BROKERS", "FRONTDOOR_KAFKA_PORT"]
         for (key, value) in env where key.hasPrefix("FRONTDOOR_KAFKA_") && !reserved.contains(key) {
             let property = key.dropFirst("FRONTDOOR_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
             kafkaProperties[property] = value
