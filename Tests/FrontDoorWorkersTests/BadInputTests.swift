@@ -61,7 +61,7 @@ struct BadInputTests {
             prefix: "unassigned", upn: unassignedUPN, laestab: unknownSchool, from: monday,
             codes: Array(repeating: "/", count: 8) + Array(repeating: "I", count: 12))
 
-        // One partition: good, then each bad one followed by a good one, then the unknown school's register.
+        // One partition: good ones, then each bad one followed by a good one, then the unknown school's register.
         var messages: [KafkaProducerMessage] = []
         func add(_ value: [UInt8], key: String, trace: String) {
             messages.append(
@@ -70,6 +70,20 @@ struct BadInputTests {
                     headers: [KafkaHeader(key: "x-trace", string: trace)]))
         }
         add(good(0, monday), key: upn, trace: "good-0")
+        // A good one in binary content mode: attributes in ce_* headers, the value is `data`.
+        let binaryData = Events.json([
+            "upn": upn, "laestab": laestab, "date": monday.description, "session": "PM", "code": "/", "minutesLate": NSNull(),
+        ])
+        messages.append(
+            KafkaProducerMessage(
+                topic: t.attendance, partition: 0, key: Array(upn.utf8), value: binaryData,
+                headers: [
+                    KafkaHeader(key: "ce_specversion", string: "1.0"), KafkaHeader(key: "ce_id", string: "good-binary"),
+                    KafkaHeader(key: "ce_source", string: "urn:laestab:\(laestab)"),
+                    KafkaHeader(key: "ce_type", string: "attendance.mark.v1"),
+                    KafkaHeader(key: "ce_time", string: RFC3339.format(Events.time(monday, 13, 5))),
+                    KafkaHeader(key: "content-type", string: "application/json"),
+                ]))
         let days = Events.markDays(from: monday, count: bad.count + 1)
         for (i, b) in bad.enumerated() {
             add(b.value, key: upn, trace: "bad-\(i)")
@@ -96,7 +110,7 @@ struct BadInputTests {
             let dead = out.on(t.dlq(of: t.attendance))
             #expect(dead.map { $0.header("frontdoor-error-code") ?? "-" } == bad.map(\.code))
             for (i, d) in dead.enumerated() where i < bad.count {
-                let original = reports[1 + 2 * i]
+                let original = reports[2 + 2 * i]
                 #expect(d.message.value == bad[i].value, "original bytes of \(bad[i].code) intact")
                 #expect(d.message.key == Array(upn.utf8))
                 #expect(d.header("x-trace") == "bad-\(i)", "original headers kept")
@@ -110,12 +124,12 @@ struct BadInputTests {
             #expect(try await db.int("SELECT count(*) FROM rejected_events") == bad.count)
             let rejectedRows = try await db.strings(
                 "SELECT concat_ws(' ', topic, partition, \"offset\", error_code) FROM rejected_events ORDER BY \"offset\"")
-            let expectedRows = bad.indices.map { "\(t.attendance) 0 \(reports[1 + 2 * $0].offset) \(bad[$0].code)" }
+            let expectedRows = bad.indices.map { "\(t.attendance) 0 \(reports[2 + 2 * $0].offset) \(bad[$0].code)" }
             #expect(rejectedRows == expectedRows)
 
             // The good marks around them, and the unknown school's register, were all recorded.
             let goodIds = Set(try await db.strings("SELECT event_id FROM attendance_marks WHERE upn = '\(upn)'"))
-            #expect(goodIds == Set((0...bad.count).map { "good-\($0)" }))
+            #expect(goodIds == Set((0...bad.count).map { "good-\($0)" } + ["good-binary"]))
             #expect(try await db.int("SELECT count(*) FROM attendance_marks WHERE upn = '\(unassignedUPN)'") == unassigned.count)
 
             // The unknown school's pupil is routed to the unassigned district's unit.
