@@ -86,6 +86,32 @@ struct RulesEndToEndTests {
         let cme3 = Events.referral(
             referralId: "DFD-CME-3", reason: "cme", upn: recentChild, laestab: thanet.laestab.value, givenName: "Sam",
             familyName: "Sample", dateOfBirth: "2013-02-03", time: Events.time(Events.date("2026-10-19"), 9))
+        // A CME referral resolved (child found) two days later: its case is closed. (Received 12 Oct,
+        // it is not due before "today" either, so the scheduler cannot race the resolution.)
+        let tunbridge = TestEnvironment.school(in: "Tunbridge Wells")
+        let foundChild = Events.upn(tunbridge, serial: 10)
+        let cme4 = Events.referral(
+            referralId: "DFD-CME-4", reason: "cme", upn: foundChild, laestab: tunbridge.laestab.value, givenName: "Jo",
+            familyName: "Found", dateOfBirth: "2012-09-09", time: Events.time(Events.date("2026-10-12"), 9))
+        let resolved = Events.json(
+            Events.envelope(
+                id: "DFD-CME-4-resolved", source: "urn:frontdoor:agency:digital-front-door", type: "referral.resolved.v1",
+                time: Events.time(Events.date("2026-10-14"), 16), subject: nil,
+                data: ["referralId": "DFD-CME-4", "outcome": "returned-to-school", "resolvedOn": "2026-10-14"]))
+        // A resolution and a rescission of things frontdoor never received.
+        let unknownResolution = Events.json(
+            Events.envelope(
+                id: "DFD-NONE-resolved", source: "urn:frontdoor:agency:digital-front-door", type: "referral.resolved.v1",
+                time: Events.time(Events.date("2026-10-08"), 16), subject: nil,
+                data: ["referralId": "DFD-NONE", "outcome": "no-further-action", "resolvedOn": "2026-10-08"]))
+        let unknownRescission = Events.json(
+            Events.envelope(
+                id: "rescind-none", source: "urn:laestab:\(gravesham.laestab.value)", type: "exclusion.rescinded.v1",
+                time: Events.time(Events.date("2026-10-20"), 11), subject: excluded,
+                data: [
+                    "exclusionId": "EX-NONE", "laestab": gravesham.laestab.value, "upn": excluded,
+                    "outcome": "withdrawn-by-headteacher", "effectiveDate": "2026-10-20",
+                ]))
         // A decision on a case frontdoor never raised.
         let unknownDecision = Events.decision(
             id: "decision-unknown", caseId: "no-such-case", decision: "no-action", decidedOn: Events.date("2026-10-30"),
@@ -96,9 +122,11 @@ struct RulesEndToEndTests {
             let key = i == 0 ? excluded : i == 1 ? ehcp : repeated
             return KafkaProducerMessage(topic: t.exclusions, key: Array(key.utf8), value: v)
         }
-        messages += zip(["DFD-CME-1", "DFD-CME-2", "DFD-CME-3"], [cme1, cme2, cme3]).map {
-            KafkaProducerMessage(topic: t.referrals, key: Array($0.0.utf8), value: $0.1)
-        }
+        messages += zip(
+            ["DFD-CME-1", "DFD-CME-2", "DFD-CME-3", "DFD-CME-4", "DFD-CME-4", "DFD-NONE"],
+            [cme1, cme2, cme3, cme4, resolved, unknownResolution]
+        ).map { KafkaProducerMessage(topic: t.referrals, key: Array($0.0.utf8), value: $0.1) }
+        messages.append(KafkaProducerMessage(topic: t.exclusions, key: Array(excluded.utf8), value: unknownRescission))
         messages.append(KafkaProducerMessage(topic: t.decisions, key: Array("no-such-case".utf8), value: unknownDecision))
 
         try await TestDatabase.with { db in
@@ -152,10 +180,11 @@ struct RulesEndToEndTests {
                 Expected(TestEnvironment.unit(of: swale), "cme-referral", cmeChild),
                 Expected(TestEnvironment.unit(of: swale), "cme-overdue", cmeChild),
                 Expected(TestEnvironment.unit(of: thanet), "cme-referral", recentChild),
+                Expected(TestEnvironment.unit(of: tunbridge), "cme-referral", foundChild),
             ]
-            let out = try await reader.read("ten notifications and one dead letter", quiet: .seconds(2)) { out in
+            let out = try await reader.read("\(expected.count) notifications and three dead letters", quiet: .seconds(2)) { out in
                 out.filter { pipeline.notificationTopics.contains($0.topic) }.count >= expected.count
-                    && out.contains { $0.topic == t.dlq(of: t.decisions) }
+                    && out.filter { pipeline.dlqTopics.contains($0.topic) }.count >= 3
             }
             let notifications = out.filter { pipeline.notificationTopics.contains($0.topic) }
             let published = Set(
@@ -188,11 +217,18 @@ struct RulesEndToEndTests {
             #expect(try await db.int("SELECT count(*) FROM enforcement_decisions WHERE case_id = '\(caseId)'") == 1)
             #expect(try await db.int("SELECT count(*) FROM enforcement_reviews") == 1)
 
-            // The decision on an unknown case went to the decisions topic's DLQ.
-            let dead = out.on(t.dlq(of: t.decisions))
-            #expect(dead.count == 1)
-            #expect(dead.first?.header("frontdoor-error-code") == "unknown-case")
-            #expect(dead.first?.message.value == unknownDecision)
+            // The decision on an unknown case, and the resolution and rescission of unknown
+            // things, went to their topics' DLQs.
+            let dead = out.filter { pipeline.dlqTopics.contains($0.topic) }
+            #expect(dead.count == 3)
+            for (topic, code, value) in [
+                (t.decisions, "unknown-case", unknownDecision), (t.referrals, "unknown-referral", unknownResolution),
+                (t.exclusions, "unknown-exclusion", unknownRescission),
+            ] {
+                let d = out.on(t.dlq(of: topic))
+                #expect(d.count == 1 && d.first?.header("frontdoor-error-code") == code, "\(code) on \(topic).dlq")
+                #expect(d.first?.message.value == value)
+            }
 
             // The CME referral opened one case with a School Liaison Officer task; the second joined it.
             let cases = try await db.strings("SELECT case_id FROM cases WHERE kind = 'cme' AND upn = '\(cmeChild)'")
@@ -203,6 +239,10 @@ struct RulesEndToEndTests {
                 try await db.strings("SELECT role FROM officer_tasks WHERE case_id = '\(cases.first ?? "")'")
                     == ["school-liaison-officer"])
             #expect(try await db.int("SELECT count(*) FROM cases WHERE overdue_notified") == 1)
+            // The resolution closed the referral's case.
+            #expect(
+                try await db.strings("SELECT concat_ws(' ', status, closed_on, outcome) FROM cases WHERE upn = '\(foundChild)'")
+                    == ["closed 2026-10-14 returned-to-school"])
         }
     }
 
