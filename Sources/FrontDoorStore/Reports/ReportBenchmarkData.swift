@@ -4,7 +4,7 @@ import PostgresNIO
 
 /// A synthetic county-sized academic year generated inside PostgreSQL with set-based SQL, for
 /// `frontdoor bench report`: schools, pupils, one mark per pupil per session on each given day
-/// (about 1% of sessions first recorded `N` and amended to `I` three days later), suspensions and
+/// (about 0.6% of sessions first recorded `N` and amended to `I` three days later), suspensions and
 /// permanent exclusions (some rescinded), CME referrals and enforcement reviews.
 ///
 /// - Important: For a scratch database only. To load tens of millions of marks in reasonable
