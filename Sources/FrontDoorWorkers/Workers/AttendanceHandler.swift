@@ -49,7 +49,7 @@ public struct AttendanceHandler: BatchHandler {
 
     public func handle(_ events: [IncomingEvent], in tx: StoreTransaction) async throws {
         var marks: [MarkRecord] = []
-        var pupils: [PupilRecord] = []
+        var pupils: [(upn: String, characteristics: PupilCharacteristics, time: Date)] = []
         var touched: [UPN: Set<AcademicYear>] = [:]
         var lastEvent: [UPN: EventEnvelope] = [:]
         for e in events {
@@ -61,7 +61,7 @@ public struct AttendanceHandler: BatchHandler {
                         date: StoreDate(m.date), session: m.session.rawValue, code: m.code.code,
                         category: m.code.category.rawValue, minutesLate: m.minutesLate, eventTime: env.time))
                 if let p = m.pupil {
-                    pupils.append(PupilRecord(upn: m.upn.value, characteristics: p, time: env.time))
+                    pupils.append((m.upn.value, p, env.time))
                 }
                 touched[m.upn, default: []].insert(AcademicYear(containing: m.date))
                 lastEvent[m.upn] = env
@@ -80,7 +80,7 @@ public struct AttendanceHandler: BatchHandler {
             }
         }
         try await tx.insertMarks(marks)
-        try await tx.upsertPupils(pupils)
+        try await tx.updatePupils(pupils)
         guard !touched.isEmpty else { return }
         try await evaluate(touched, lastEvent: lastEvent, in: tx)
     }
@@ -161,10 +161,29 @@ public struct AttendanceHandler: BatchHandler {
 }
 
 extension PupilRecord {
-    init(upn: String, characteristics p: PupilCharacteristics, time: Date) {
+    /// The pupil's characteristics after an event that states some of them: a field the event
+    /// leaves out keeps its stored value (events.md: `pupil`, when present, updates them).
+    init(upn: String, characteristics p: PupilCharacteristics, time: Date, stored: PupilRecord?) {
         self.init(
-            upn: upn, fsm: p.fsm ?? false, sen: p.sen?.rawValue ?? "N", cla: p.cla ?? false, yearGroup: p.yearGroup,
-            dateOfBirth: p.dateOfBirth.map(StoreDate.init), characteristicsTime: time)
+            upn: upn, fsm: p.fsm ?? stored?.fsm ?? false, sen: p.sen?.rawValue ?? stored?.sen ?? "N",
+            cla: p.cla ?? stored?.cla ?? false, yearGroup: p.yearGroup ?? stored?.yearGroup,
+            dateOfBirth: p.dateOfBirth.map(StoreDate.init) ?? stored?.dateOfBirth, characteristicsTime: time)
+    }
+}
+
+extension StoreTransaction {
+    /// Stores the characteristics events stated, merged field by field with what is stored.
+    func updatePupils(_ updates: [(upn: String, characteristics: PupilCharacteristics, time: Date)]) async throws {
+        guard !updates.isEmpty else { return }
+        var current = try await pupils(upns: Array(Set(updates.map(\.upn))))
+        // Oldest first, so each statement builds on the one before it (the store keeps a
+        // pupil's newest characteristics: an update older than what is stored changes nothing).
+        for u in updates.sorted(by: { $0.time < $1.time }) {
+            if let c = current[u.upn], c.characteristicsTime >= u.time { continue }
+            current[u.upn] = PupilRecord(upn: u.upn, characteristics: u.characteristics, time: u.time, stored: current[u.upn])
+        }
+        let changed = Set(updates.map(\.upn)).compactMap { current[$0] }
+        try await upsertPupils(changed)
     }
 }
 

@@ -66,7 +66,7 @@ public struct ExclusionHandler: BatchHandler {
                         startDate: StoreDate(x.startDate), sessions: x.sessions, reason: x.reason.rawValue,
                         academicYear: year.description, eventTime: env.time, source: env.source, eventId: env.id,
                         pupilFsm: x.pupil?.fsm, pupilSen: x.pupil?.sen?.rawValue, pupilCla: x.pupil?.cla))
-                if let p = x.pupil { try await tx.upsertPupils([PupilRecord(upn: x.upn.value, characteristics: p, time: env.time)]) }
+                if let p = x.pupil { try await tx.updatePupils([(x.upn.value, p, env.time)]) }
                 touched[x.upn, default: []].insert(year)
                 lastEvent[x.upn] = env
             case .exclusionRescinded(let env, let r):
