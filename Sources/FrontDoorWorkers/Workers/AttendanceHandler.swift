@@ -79,7 +79,7 @@ public struct AttendanceHandler: BatchHandler {
                 continue
             }
         }
-        try await tx.insertMarks(marks)
+        _ = try await tx.insertMarks(marks)
         try await tx.updatePupils(pupils)
         guard !touched.isEmpty else { return }
         try await evaluate(touched, lastEvent: lastEvent, in: tx)

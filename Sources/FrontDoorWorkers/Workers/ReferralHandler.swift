@@ -65,7 +65,7 @@ public struct ReferralHandler: BatchHandler {
                 try await receive(r, env: env, outbox: &outbox, audit: &audit, tx: tx)
             case .referralResolved(let env, let r):
                 guard let referral = try await tx.findReferral(id: r.referralId) else { continue }
-                try await tx.resolveReferral(id: r.referralId, resolvedOn: StoreDate(r.resolvedOn), outcome: r.outcome.rawValue)
+                _ = try await tx.resolveReferral(id: r.referralId, resolvedOn: StoreDate(r.resolvedOn), outcome: r.outcome.rawValue)
                 let closed = try await tx.closeCase(id: referral.caseId, closedOn: StoreDate(r.resolvedOn), outcome: r.outcome.rawValue)
                 audit.append(
                     StoreAuditEntry(
