@@ -50,7 +50,9 @@ struct CrashRecoveryTests {
             second.signal(SIGTERM)
             let stopped = try await second.waitForExit()
             #expect(stopped.reason == .exit && stopped.status == 0, "restarted worker drained and exited 0: \(second.logTail)")
-            #expect(second.log.contains("fromDatabase="), "the restarted worker resumed from offsets in PostgreSQL")
+            #expect(
+                second.log.split(separator: "\n").contains { $0.contains("partitions assigned") && !$0.contains("fromDatabase=0 ") },
+                "the restarted worker resumed from offsets in PostgreSQL: \(second.logTail)")
             return try await Totals.of(db)
         }
         let expected = try await uninterrupted.totals
