@@ -22,7 +22,7 @@ struct CrashRecoveryTests {
         let feed = SimulatedFeed.attendance(pupils: 300, days: 10, seed: 4242)
         let reference = Pipeline("crash-reference", batchSize: 100)
         let crashed = reference.sibling("crash")
-        async let uninterrupted = reference.run([.attendance]) { p in
+        async let uninterrupted = reference.run([.attendance]) { p, _ in
             try await Pipeline.produce(SimulatedFeed.messages(feed, to: p))
         }
 

@@ -18,7 +18,7 @@ struct DatabaseOutageTests {
         let feed = SimulatedFeed.attendance(pupils: 300, days: 10, seed: 99)
         let reference = Pipeline("outage-reference", batchSize: 100)
         let pipeline = reference.sibling("outage")
-        async let uninterrupted = reference.run([.attendance]) { p in
+        async let uninterrupted = reference.run([.attendance]) { p, _ in
             try await Pipeline.produce(SimulatedFeed.messages(feed, to: p))
         }
 

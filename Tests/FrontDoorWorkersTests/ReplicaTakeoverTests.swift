@@ -22,7 +22,7 @@ struct ReplicaTakeoverTests {
         let feed = SimulatedFeed.attendance(pupils: 300, days: 10, seed: 31337)
         let reference = Pipeline("replicas-reference", inputPartitions: 6, batchSize: 100)
         let pipeline = reference.sibling("replicas")
-        async let uninterrupted = reference.run([.attendance]) { p in
+        async let uninterrupted = reference.run([.attendance]) { p, _ in
             try await Pipeline.produce(SimulatedFeed.messages(feed, to: p))
         }
 

@@ -321,12 +321,13 @@ extension Pipeline {
     }
 
     /// Runs a feed through in-process workers and the relay in a fresh database: creates the
-    /// topics, starts the workers, lets `produce` send the feed, waits until every worker has
-    /// consumed everything and the relay has published every notification, and reads them back.
-    /// Returns what the database holds and what was published.
+    /// topics, starts the workers, lets `produce` send the feed (it may wait on the database
+    /// between sends), waits until every worker has consumed everything and the relay has
+    /// published every notification, and reads them back. Returns what the database holds and
+    /// what was published.
     func run(
         _ kinds: [WorkerKind], extra: [String: String] = [:],
-        produce: @Sendable (Pipeline) async throws -> [KafkaDeliveryReport]
+        produce: @Sendable (Pipeline, TestDatabase) async throws -> [KafkaDeliveryReport]
     ) async throws -> (totals: Totals, published: [Published], stats: [WorkerKind: (processed: Int, duplicates: Int)]) {
         try await createTopics()
         return try await TestDatabase.with { db in
@@ -334,7 +335,7 @@ extension Pipeline {
             defer { Task { await reader.close() } }
             let stats = try await InProcessWorkers.with(kinds, database: db.store, settings: settings(databaseURL: db.url, extra: extra)) {
                 workers in
-                let ends = Pipeline.endOffsets(try await produce(self))
+                let ends = Pipeline.endOffsets(try await produce(self, db))
                 for kind in kinds {
                     try await waitUntilConsumed(db, worker: kind.rawValue, ends: ends.filter { inputs(of: kind).contains($0.key.topic) })
                 }

@@ -24,6 +24,8 @@ struct Totals: Equatable, CustomStringConvertible {
     var cases: [String] = []
     var referrals = 0
     var reviews: [String] = []
+    /// `rule decision subject` of every audit entry (each decision is audited once).
+    var audit: [String] = []
 
     static func of(_ db: TestDatabase) async throws -> Totals {
         var t = Totals()
@@ -50,13 +52,14 @@ struct Totals: Equatable, CustomStringConvertible {
         t.cases = try await db.strings("SELECT concat_ws(' ', case_id, kind, status, unit_id) FROM cases ORDER BY 1")
         t.referrals = try await db.int("SELECT count(*) FROM referrals")
         t.reviews = try await db.strings("SELECT concat_ws(' ', case_id, status) FROM enforcement_reviews ORDER BY 1")
+        t.audit = try await db.strings("SELECT concat_ws(' ', rule, decision, subject_ref) FROM audit_log ORDER BY 1")
         return t
     }
 
     var description: String {
         "events=\(processedEvents) marks=\(attendanceMarks) counted=\(marksThatCount.count) years=\(yearSums) "
             + "notifications=\(notifications.count) exclusions=\(exclusions.count) cases=\(cases.count) "
-            + "referrals=\(referrals) reviews=\(reviews.count)"
+            + "referrals=\(referrals) reviews=\(reviews.count) audit=\(audit.count)"
     }
 
     /// Lines present on one side only, for a readable failure message.
@@ -73,6 +76,7 @@ struct Totals: Equatable, CustomStringConvertible {
             diff("exclusions", exclusions, other.exclusions),
             diff("cases", cases, other.cases),
             diff("reviews", reviews, other.reviews),
+            diff("audit", audit, other.audit),
         ].compactMap { $0 }.joined(separator: "; ")
     }
 }
