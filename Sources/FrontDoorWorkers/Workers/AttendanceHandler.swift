@@ -14,23 +14,14 @@ import Foundation
 /// re-derived by a later batch is not enqueued twice.
 public struct AttendanceHandler: BatchHandler {
     public let name = "attendance"
-    public let topics: [String]
-    let config: LoadedConfig
-    let context: RuleContext
-    let outbound: Outbound
-    let allowed: [String: Set<EventType>]
+    let setup: HandlerSetup
+    public var topics: [String] { setup.topics }
 
     public init(config: LoadedConfig, settings: WorkerSettings) {
-        self.config = config
-        self.topics = [settings.topics.attendance, settings.topics.decisions]
-        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
-        self.outbound = Outbound(topics: settings.topics)
-        self.allowed = [settings.topics.attendance: [.attendanceMark], settings.topics.decisions: [.enforcementDecision]]
+        setup = HandlerSetup(config: config, settings: settings, allowed: [settings.topics.attendance: [.attendanceMark], settings.topics.decisions: [.enforcementDecision]])
     }
 
-    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> {
-        decodeForTopic(message, calendar: config.calendar, allowed: allowed)
-    }
+    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> { setup.decode(message) }
 
     /// A decision on a case frontdoor never raised is rejected (`unknown-case`).
     public func precheck(_ events: [IncomingEvent], in tx: StoreTransaction) async throws -> [RejectedMessage] {
@@ -89,7 +80,7 @@ public struct AttendanceHandler: BatchHandler {
     func evaluate(_ touched: [UPN: Set<AcademicYear>], lastEvent: [UPN: EventEnvelope], in tx: StoreTransaction) async throws {
         let upns = touched.keys.map(\.value).sorted()
         let years = touched.values.flatMap { $0 }
-        let from = years.min()!.firstDay.adding(days: -7 * (config.rules.england2024.windowWeeks + 2))
+        let from = years.min()!.firstDay.adding(days: -7 * (setup.config.rules.england2024.windowWeeks + 2))
         let through = years.max()!.lastDay
         let stored = try await tx.marksThatCount(upns: upns, from: StoreDate(from), through: StoreDate(through))
         let profiles = try await tx.pupils(upns: upns)
@@ -111,13 +102,13 @@ public struct AttendanceHandler: BatchHandler {
             for year in touched[upn]!.sorted() {
                 let result = AttendanceRules.evaluate(
                     upn: upn, events: events, academicYear: year, pupil: pupil, cmeCases: periods, enforcement: history,
-                    context: context)
+                    context: setup.context)
                 let s = result.statistics
                 totals.append(
                     YearAttendanceRecord(
                         upn: upn.value, academicYear: year.description, possible: s.possible, present: s.present,
                         attending: s.attending, authorised: s.authorised, unauthorised: s.unauthorised, notCounted: s.notCounted))
-                outbox += result.notifications.map(outbound.row)
+                outbox += result.notifications.map(setup.outbound.row)
                 audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
                 // The penalty rules look across years; act on their decision once per pupil.
                 if !penaltyDone, let decision = result.penalty.decision {
@@ -133,7 +124,7 @@ public struct AttendanceHandler: BatchHandler {
         func apply(_ decision: PenaltyDecision, upn: UPN, outbox: inout [OutboxMessage]) async throws {
             switch decision {
             case .review(let r):
-                let route = context.route(r.laestab)
+                let route = setup.context.route(r.laestab)
                 _ = try await tx.createCase(
                     CaseRecord(
                         caseId: r.caseId, kind: "enforcement-review", reason: r.basis.rawValue, upn: upn.value,
@@ -146,13 +137,13 @@ public struct AttendanceHandler: BatchHandler {
                         windowStart: StoreDate(r.windowStart), windowEnd: StoreDate(r.windowEnd),
                         priorNotices: r.priorNoticesIn3Years, recommendedAction: r.recommendedAction.rawValue,
                         amountPence: r.amountPence, createdAt: r.createdAt))
-                if opened { outbox.append(outbound.row(r)) }
+                if opened { outbox.append(setup.outbound.row(r)) }
             case .liaisonOfficerTask(let task):
                 _ = try await tx.createCase(
                     CaseRecord(
                         caseId: task.caseId, kind: "liaison-task", reason: task.kind, upn: upn.value,
                         laestab: task.laestab?.value, district: task.district,
-                        unitId: context.units.unitId(forDistrict: task.district), priority: task.priority.rawValue,
+                        unitId: setup.context.units.unitId(forDistrict: task.district), priority: task.priority.rawValue,
                         openedOn: StoreDate(LondonDate.of(task.createdAt)), dueBy: StoreDate(task.dueBy)))
                 _ = try await tx.createOfficerTask(taskId: task.taskId, caseId: task.caseId, role: task.role.rawValue)
             }

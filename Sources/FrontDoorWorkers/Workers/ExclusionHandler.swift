@@ -13,23 +13,14 @@ import Foundation
 /// vulnerable pupils), rescinded ones kept out of every figure.
 public struct ExclusionHandler: BatchHandler {
     public let name = "exclusions"
-    public let topics: [String]
-    let config: LoadedConfig
-    let context: RuleContext
-    let outbound: Outbound
-    let allowed: [String: Set<EventType>]
+    let setup: HandlerSetup
+    public var topics: [String] { setup.topics }
 
     public init(config: LoadedConfig, settings: WorkerSettings) {
-        self.config = config
-        self.topics = [settings.topics.exclusions]
-        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
-        self.outbound = Outbound(topics: settings.topics)
-        self.allowed = [settings.topics.exclusions: [.exclusionIssued, .exclusionRescinded]]
+        setup = HandlerSetup(config: config, settings: settings, allowed: [settings.topics.exclusions: [.exclusionIssued, .exclusionRescinded]])
     }
 
-    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> {
-        decodeForTopic(message, calendar: config.calendar, allowed: allowed)
-    }
+    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> { setup.decode(message) }
 
     /// A rescission of an exclusion frontdoor has not recorded (nor in this batch) is rejected
     /// (`unknown-exclusion`): both are keyed by UPN, so the issue always arrives first.
@@ -90,11 +81,11 @@ public struct ExclusionHandler: BatchHandler {
             let pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
             for year in touched[upn]!.sorted() {
                 let facts = try await tx.exclusions(upn: upn.value, academicYear: year.description).compactMap(ExclusionFact.init(record:))
-                let result = ExclusionRules.assess(upn: upn, exclusions: facts, academicYear: year, pupil: pupil, context: context)
-                outbox += result.notifications.map(outbound.row)
+                let result = ExclusionRules.assess(upn: upn, exclusions: facts, academicYear: year, pupil: pupil, context: setup.context)
+                outbox += result.notifications.map(setup.outbound.row)
                 audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
                 // The pupil's exclusion case for the year carries the governing board's review date.
-                let route = context.route(facts.last?.laestab)
+                let route = setup.context.route(facts.last?.laestab)
                 let caseId = StableID.make("exclusion-case", upn.value, year.description)
                 let firstIssued = facts.map(\.noticeDate).min() ?? year.firstDay
                 _ = try await tx.createCase(

@@ -16,23 +16,14 @@ import ServiceLifecycle
 /// resolution closes the case it belongs to (the child has been found or the matter ended).
 public struct ReferralHandler: BatchHandler {
     public let name = "referrals"
-    public let topics: [String]
-    let config: LoadedConfig
-    let context: RuleContext
-    let outbound: Outbound
-    let allowed: [String: Set<EventType>]
+    let setup: HandlerSetup
+    public var topics: [String] { setup.topics }
 
     public init(config: LoadedConfig, settings: WorkerSettings) {
-        self.config = config
-        self.topics = [settings.topics.referrals]
-        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
-        self.outbound = Outbound(topics: settings.topics)
-        self.allowed = [settings.topics.referrals: [.referralReceived, .referralResolved]]
+        setup = HandlerSetup(config: config, settings: settings, allowed: [settings.topics.referrals: [.referralReceived, .referralResolved]])
     }
 
-    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> {
-        decodeForTopic(message, calendar: config.calendar, allowed: allowed)
-    }
+    public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> { setup.decode(message) }
 
     /// A resolution of a referral frontdoor has not received (nor in this batch) is rejected
     /// (`unknown-referral`): both are keyed by `referralId`, so the referral arrives first.
@@ -90,7 +81,7 @@ public struct ReferralHandler: BatchHandler {
             open.append(OpenReferralCase(caseId: c.caseId, childKey: key, reason: r.reason, receivedAt: LondonDate.startOfDay(LocalDate(c.openedOn))))
         }
         let known = try await r.upn.asyncMap { try await tx.pupil(upn: $0.value) }.flatMap { $0 }.map(PupilProfile.init(record:))
-        let decision = ReferralRules.triage(r, receivedAt: env.time, openCases: open, knownPupil: known, context: context)
+        let decision = ReferralRules.triage(r, receivedAt: env.time, openCases: open, knownPupil: known, context: setup.context)
         if decision.outcome == .openedCase {
             _ = try await tx.createCase(
                 CaseRecord(
@@ -100,7 +91,7 @@ public struct ReferralHandler: BatchHandler {
             if let task = decision.task {
                 _ = try await tx.createOfficerTask(taskId: task.taskId, caseId: task.caseId, role: task.role.rawValue)
             }
-            if let n = decision.notification { outbox.append(outbound.row(n)) }
+            if let n = decision.notification { outbox.append(setup.outbound.row(n)) }
         }
         let child = try JSONEncoder().encode(r.child)
         _ = try await tx.insertReferral(

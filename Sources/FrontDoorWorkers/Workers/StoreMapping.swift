@@ -1,3 +1,4 @@
+import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
@@ -64,4 +65,27 @@ func decodeForTopic(
         return .failure(Reject(.unknownType, "The event type is not one this topic carries.", field: "type"))
     }
     return result
+}
+
+/// What every batch handler holds: the configuration, the rules' context, the shape of its
+/// outbox rows, and which event types each of its topics carries.
+struct HandlerSetup: Sendable {
+    let config: LoadedConfig
+    let context: RuleContext
+    let outbound: Outbound
+    /// Topic → the event types it carries; anything else on it is rejected as `unknown-type`.
+    let allowed: [String: Set<EventType>]
+
+    init(config: LoadedConfig, settings: WorkerSettings, allowed: [String: Set<EventType>]) {
+        self.config = config
+        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
+        self.outbound = Outbound(topics: settings.topics)
+        self.allowed = allowed
+    }
+
+    var topics: [String] { allowed.keys.sorted() }
+
+    func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> {
+        decodeForTopic(message, calendar: config.calendar, allowed: allowed)
+    }
 }
