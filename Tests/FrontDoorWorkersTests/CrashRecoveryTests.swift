@@ -33,11 +33,15 @@ struct CrashRecoveryTests {
 
             let first = try WorkerProcess(["worker", "attendance"], name: "crash-first", environment: env)
             defer { first.cleanUp() }
-            // Kill it once a fifth of the feed is in: most likely inside a batch's transaction.
+            // Kill it once a fifth of the feed is in.
             try await eventually("the first worker to process a fifth of the feed", timeout: .seconds(120), interval: .milliseconds(20)) {
                 let n = try await db.int("SELECT count(*) FROM processed_events")
                 return (n >= feed.count / 5 || !first.isRunning, "\(n) of \(feed.count); log: \(first.logTail)")
             }
+            // The count moves when a batch commits, so seeing it cross the mark means a batch has
+            // just committed; wait a random part of a batch's time so the kill lands anywhere in
+            // the next one (with batches of 100 here, one takes roughly 100-300 ms).
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0..<400)))
             first.signal(SIGKILL)
             let exit = try await first.waitForExit()
             #expect(exit.reason == .uncaughtSignal && exit.status == SIGKILL, "killed, not exited: \(exit)")

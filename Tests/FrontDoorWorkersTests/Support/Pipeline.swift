@@ -282,8 +282,9 @@ final class OutputReader: Sendable {
         let deadline = clock.now + timeout
         while !done(all) {
             if clock.now >= deadline {
+                let have = Dictionary(all.map { ("\($0.topic):\($0.kind)", 1) }, uniquingKeysWith: +)
                 Issue.record(
-                    "timed out after \(timeout) reading \(what); have \(all.map { "\($0.topic):\($0.kind)" })",
+                    "timed out after \(timeout) reading \(what); have \(all.count): \(have.sorted { $0.key < $1.key })",
                     sourceLocation: sourceLocation)
                 throw TestSetupError("timed out reading \(what)")
             }
