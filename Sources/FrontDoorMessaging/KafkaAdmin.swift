@@ -54,17 +54,10 @@ public final class KafkaAdmin: Sendable {
             let handle = self.client.handle
             let deleteTopic = rd_kafka_DeleteTopic_new(topic)
             defer { rd_kafka_DeleteTopic_destroy(deleteTopic) }
-            var errorString = [CChar](repeating: 0, count: 512)
-            let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DELETETOPICS)
-            defer { rd_kafka_AdminOptions_destroy(options) }
-            _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
-            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
-            let resultQueue = rd_kafka_queue_new(handle)
-            defer { rd_kafka_queue_destroy(resultQueue) }
-            var topics: [OpaquePointer?] = [deleteTopic]
-            rd_kafka_DeleteTopics(handle, &topics, 1, options, resultQueue)
-
-            let event = try Self.waitForResult(resultQueue, timeout: timeout)
+            let event = try self.request(RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout) { options, resultQueue in
+                var topics: [OpaquePointer?] = [deleteTopic]
+                rd_kafka_DeleteTopics(handle, &topics, 1, options, resultQueue)
+            }
             defer { rd_kafka_event_destroy(event) }
             guard let result = rd_kafka_event_DeleteTopics_result(event) else {
                 throw KafkaError.broker(RD_KAFKA_RESP_ERR__BAD_MSG, reason: "unexpected admin result event")
@@ -112,17 +105,10 @@ public final class KafkaAdmin: Sendable {
             }
         }
 
-        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
-
-        let resultQueue = rd_kafka_queue_new(handle)
-        defer { rd_kafka_queue_destroy(resultQueue) }
-        var topics: [OpaquePointer?] = [newTopic]
-        rd_kafka_CreateTopics(handle, &topics, 1, options, resultQueue)
-
-        let event = try Self.waitForResult(resultQueue, timeout: timeout)
+        let event = try self.request(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout) { options, resultQueue in
+            var topics: [OpaquePointer?] = [newTopic]
+            rd_kafka_CreateTopics(handle, &topics, 1, options, resultQueue)
+        }
         defer { rd_kafka_event_destroy(event) }
         guard let result = rd_kafka_event_CreateTopics_result(event) else {
             throw KafkaError.broker(RD_KAFKA_RESP_ERR__BAD_MSG, reason: "unexpected admin result event")
@@ -130,6 +116,25 @@ public final class KafkaAdmin: Sendable {
         var count = 0
         let results = rd_kafka_CreateTopics_result_topics(result, &count)
         try Self.check(results, count: count, accepting: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+    }
+
+    /// Sends one admin request, with `timeout` as both its operation and request timeout, and
+    /// returns its result event; the caller destroys it.
+    private func request(
+        _ operation: rd_kafka_admin_op_t,
+        timeout: Duration,
+        _ send: (_ options: OpaquePointer?, _ resultQueue: OpaquePointer?) -> Void
+    ) throws(KafkaError) -> OpaquePointer {
+        let handle = self.client.handle
+        var errorString = [CChar](repeating: 0, count: 512)
+        let options = rd_kafka_AdminOptions_new(handle, operation)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.rdKafkaTimeout, &errorString, errorString.count)
+        let resultQueue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(resultQueue) }
+        send(options, resultQueue)
+        return try Self.waitForResult(resultQueue, timeout: timeout)
     }
 
     /// The admin result event from `queue`; the caller destroys it.
