@@ -9,14 +9,29 @@ STATE="$ROOT/.local/state"
 PG_PORT=${FRONTDOOR_PG_PORT:-55432}
 KAFKA_PORT=${FRONTDOOR_KAFKA_PORT:-59092}
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-PGDATA="$STATE/pg/data"
-PGSOCK="$STATE/pg/run"
+
+# From / : the postgres user may not be able to enter the current directory.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
+# PostgreSQL runs as the `postgres` user, which must reach its data directory. In a checkout it
+# cannot enter (root's home, /root, is mode 0700 on Debian) the clusters live outside it, in a
+# directory named after the checkout's path, so two checkouts never share one.
+# FRONTDOOR_PG_STATE overrides where.
+if [ -n "${FRONTDOOR_PG_STATE:-}" ]; then
+  PG_STATE=$FRONTDOOR_PG_STATE
+elif [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+  PG_STATE="/var/tmp/frontdoor-pg-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+else
+  PG_STATE="$STATE/pg"
+fi
+# A private cluster's directory as the tests name it (under .local/state), moved with the rest.
+pg_dir() { case "$1" in "$STATE"/*) [ "$PG_STATE" = "$STATE/pg" ] && echo "$1" || echo "$PG_STATE/${1#"$STATE"/}" ;; *) echo "$1" ;; esac; }
+PGDATA="$PG_STATE/data"
+PGSOCK="$PG_STATE/run"
 TANSU="$ROOT/.local/tansu"
 TANSU_PID="$STATE/tansu/tansu.pid"
 DB_URL="postgres://frontdoor:frontdoor@127.0.0.1:$PG_PORT/frontdoor"
 BROKER="127.0.0.1:$KAFKA_PORT"
 
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pg_running() { [ -f "$PGDATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
 tansu_running() { [ -f "$TANSU_PID" ] && kill -0 "$(cat "$TANSU_PID")" 2>/dev/null; }
@@ -24,7 +39,7 @@ tansu_running() { [ -f "$TANSU_PID" ] && kill -0 "$(cat "$TANSU_PID")" 2>/dev/nu
 up() {
   [ -x "$PG_BIN/initdb" ] || { echo "up: PostgreSQL binaries not found; run 'make setup'" >&2; exit 1; }
   [ -x "$TANSU" ] || { echo "up: Tansu broker not found; run 'make setup'" >&2; exit 1; }
-  mkdir -p "$STATE/pg" "$STATE/tansu"
+  mkdir -p "$PG_STATE" "$STATE/tansu"
   # PostgreSQL -------------------------------------------------------------------------
   if ! pg_running; then
     if port_busy "$PG_PORT"; then
@@ -32,14 +47,16 @@ up() {
     fi
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
       mkdir -p "$PGDATA" "$PGSOCK"
-      [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$STATE/pg"
-      as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$STATE/pg/initdb.log" 2>&1 \
-        || { echo "up: initdb failed, see $STATE/pg/initdb.log" >&2; exit 1; }
+      [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$PG_STATE"
+      as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$STATE/initdb.log" 2>&1 || {
+        echo "up: initdb failed, see $STATE/initdb.log. The postgres user must be able to enter $PG_STATE;" >&2
+        echo "    set FRONTDOOR_PG_STATE to a directory it can reach (for example under /var/tmp)." >&2
+        exit 1; }
     fi
-    mkdir -p "$PGSOCK"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGSOCK" "$STATE/pg"
-    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE/pg/postgres.log" -w -t 30 \
+    mkdir -p "$PGSOCK"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGSOCK" "$PG_STATE"
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_STATE/postgres.log" -w -t 30 \
       -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >/dev/null || { echo "up: PostgreSQL did not start, see $STATE/pg/postgres.log" >&2; exit 1; }
+      start >/dev/null || { echo "up: PostgreSQL did not start, see $PG_STATE/postgres.log" >&2; exit 1; }
     as_pg "$PG_BIN/psql" -h "$PGSOCK" -p "$PG_PORT" -U postgres -qtAc \
       "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='frontdoor') THEN CREATE ROLE frontdoor LOGIN SUPERUSER PASSWORD 'frontdoor'; END IF; END\$\$;" >/dev/null
     as_pg "$PG_BIN/psql" -h "$PGSOCK" -p "$PG_PORT" -U postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='frontdoor'" | grep -q 1 \
@@ -74,15 +91,15 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  reset) down; rm -rf "$STATE" ;;   # forget all data
+  reset) down; rm -rf "$STATE" "$PG_STATE" ;;   # forget all data
   env) echo "FRONTDOOR_DATABASE_URL=$DB_URL"; echo "FRONTDOOR_KAFKA_BROKERS=$BROKER" ;;
   pg-stop) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null ;;   # used by outage tests
-  pg-start) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE/pg/postgres.log" -w -t 30 \
+  pg-start) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_STATE/postgres.log" -w -t 30 \
       -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null ;;
   # A private cluster for tests that stop PostgreSQL (so other tests keep theirs):
   #   stack.sh pg-private-up DIR PORT | pg-private-stop DIR | pg-private-start DIR PORT | pg-private-down DIR
   pg-private-up)
-    dir=$2; port=$3; mkdir -p "$dir"
+    dir=$(pg_dir "$2"); port=$3; mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
@@ -94,10 +111,10 @@ case "${1:-}" in
     as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='frontdoor'" | grep -q 1 \
       || as_pg "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres -O frontdoor frontdoor
     echo "postgres://frontdoor:frontdoor@127.0.0.1:$port/frontdoor" ;;
-  pg-private-stop) as_pg "$PG_BIN/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null ;;
-  pg-private-start) as_pg "$PG_BIN/pg_ctl" -D "$2/data" -l "$2/postgres.log" -w -t 30 \
-      -o "-p $3 -k $2 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null ;;
-  pg-private-down) as_pg "$PG_BIN/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$2" ;;
+  pg-private-stop) dir=$(pg_dir "$2"); as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null ;;
+  pg-private-start) dir=$(pg_dir "$2"); as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+      -o "-p $3 -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null ;;
+  pg-private-down) dir=$(pg_dir "$2"); as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$dir" ;;
   kafka-stop) down_k() { tansu_running && kill "$(cat "$TANSU_PID")"; rm -f "$TANSU_PID"; }; down_k || true ;;
   *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|pg-private-up|pg-private-stop|pg-private-start|pg-private-down|kafka-stop" >&2; exit 2 ;;
 esac
