@@ -70,9 +70,14 @@ let package = Package(
                 "FrontDoorWorkers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "FrontDoorMessagingTests", dependencies: ["FrontDoorMessaging"]),
+        .testTarget(
+            name: "FrontDoorMessagingTests",
+            dependencies: ["FrontDoorMessaging", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "FrontDoorDomainTests",
             dependencies: [
@@ -82,10 +87,22 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "FrontDoorStoreTests", dependencies: ["FrontDoorStore"]),
+        .testTarget(
+            name: "FrontDoorStoreTests",
+            dependencies: [
+                "FrontDoorStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "FrontDoorWorkersTests",
-            dependencies: ["FrontDoorWorkers", "FrontDoorMessaging", "FrontDoorStore", "FrontDoorDomain", "FrontDoorConfig"]
+            dependencies: [
+                "FrontDoorWorkers", "FrontDoorMessaging", "FrontDoorStore", "FrontDoorDomain", "FrontDoorConfig",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // Parses deploy/ (compose file, Kubernetes manifests, Dockerfile): no Docker engine runs here.
         .testTarget(
