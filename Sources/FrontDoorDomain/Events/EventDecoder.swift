@@ -221,7 +221,8 @@ public enum EventDecoder {
             }
             switch v {
             case .string, .bool: break
-            case .number where v.integerValue != nil: break
+            // CloudEvents' Integer is 32-bit: 2^64 or 1e400 is malformed, as in the schema.
+            case .number where v.integerValue.flatMap { Int32(exactly: $0) } != nil: break
             default:
                 throw Reject(
                     .malformedField,
