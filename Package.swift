@@ -74,6 +74,10 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The decoder-and-rules harness of the fuzz target (`make fuzz`) and of its regression tests.
+        .target(name: "FrontDoorFuzzing", dependencies: ["FrontDoorDomain", "FrontDoorConfig"]),
+        // libFuzzer's entry point under `-D FUZZING -sanitize=fuzzer`; otherwise replays input files.
+        .executableTarget(name: "frontdoor-fuzz", dependencies: ["FrontDoorDomain", "FrontDoorFuzzing"]),
         .testTarget(
             name: "FrontDoorMessagingTests",
             dependencies: ["FrontDoorMessaging", .product(name: "Logging", package: "swift-log")]
@@ -83,6 +87,7 @@ let package = Package(
             dependencies: [
                 "FrontDoorDomain",
                 "FrontDoorConfig",
+                "FrontDoorFuzzing",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]

@@ -19,10 +19,27 @@ public struct StoreDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Creates a date from its year, month (1–12) and day (1–31), or `nil` if no such date exists.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), (1...Self.daysInMonth(year: year, month: month)).contains(day),
-            (1...9999).contains(year)
+            (1...9999).contains(year),
+            let days = Int32(exactly: Self.daysFromCivil(year: year, month: month, day: day) - Self.epochOffset)
         else { return nil }
-        self.daysSince2000 = Int32(Self.daysFromCivil(year: year, month: month, day: day) - Self.epochOffset)
+        self.daysSince2000 = days
     }
+
+    /// The date `days` days after 1970-01-01, for any `days`.
+    ///
+    /// Exact for every date PostgreSQL can store (4713 BC to 5874897 AD). A day count beyond
+    /// `Int32` is held as the largest (smallest) count short of PostgreSQL's `infinity`
+    /// (`-infinity`), which PostgreSQL refuses with "date out of range": the statement fails
+    /// with an error instead of the process trapping or a wrong date being stored.
+    public init(daysSince1970 days: Int) {
+        let (shifted, overflow) = days.subtractingReportingOverflow(Self.epochOffset)
+        self.daysSince2000 =
+            overflow ? (days < 0 ? Self.refusedMinimum : Self.refusedMaximum)
+            : Int32(exactly: shifted) ?? (shifted < 0 ? Self.refusedMinimum : Self.refusedMaximum)
+    }
+
+    /// Days since 1970-01-01.
+    public var daysSince1970: Int { Int(self.daysSince2000) + Self.epochOffset }
 
     /// Parses `yyyy-MM-dd` (exactly that shape), or returns `nil`.
     public init?(_ iso: String) {
@@ -36,7 +53,7 @@ public struct StoreDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The year, month and day of this date.
     public var components: (year: Int, month: Int, day: Int) {
-        Self.civilFromDays(Int(self.daysSince2000) + Self.epochOffset)
+        Self.civilFromDays(self.daysSince1970)
     }
 
     /// `yyyy-MM-dd`.
@@ -49,9 +66,11 @@ public struct StoreDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
-    /// The date `days` later (earlier when negative).
+    /// The date `days` later (earlier when negative). Never traps: a result beyond `Int32` is
+    /// held as ``init(daysSince1970:)`` describes, a value PostgreSQL refuses.
     public func adding(days: Int) -> StoreDate {
-        StoreDate(daysSince2000: self.daysSince2000 + Int32(days))
+        let (sum, overflow) = self.daysSince1970.addingReportingOverflow(days)
+        return overflow ? StoreDate(daysSince2000: days < 0 ? Self.refusedMinimum : Self.refusedMaximum) : StoreDate(daysSince1970: sum)
     }
 
     public static func < (lhs: StoreDate, rhs: StoreDate) -> Bool {
@@ -62,6 +81,11 @@ public struct StoreDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `daysFromCivil(2000, 1, 1)`: days from 1970-01-01 to PostgreSQL's epoch.
     private static let epochOffset = 10_957
+
+    /// Day counts PostgreSQL refuses as out of range (one short of its `±infinity`, which are
+    /// `Int32.max` and `Int32.min`).
+    private static let refusedMaximum = Int32.max - 1
+    private static let refusedMinimum = Int32.min + 1
 
     private static func isLeap(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

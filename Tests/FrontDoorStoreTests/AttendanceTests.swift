@@ -36,6 +36,23 @@ struct AttendanceTests {
         )
     }
 
+    @Test("a date beyond PostgreSQL's range (StoreDate's refused value) fails the statement with an error")
+    func dateBeyondRangeIsRefused() async throws {
+        try await TestDatabase.with { database in
+            let far = StoreDate(daysSince1970: Int.max)
+            await #expect(throws: (any Error).self) {
+                try await database.withTransaction(readOnly: true) { tx throws in
+                    try await tx.marksThatCount(upn: "B886200126001", from: day("2026-09-01"), through: far)
+                }
+            }
+            // The pool is still usable afterwards.
+            let counted = try await database.withTransaction(readOnly: true) { tx throws in
+                try await tx.marksThatCount(upn: "B886200126001", from: day("2026-09-01"), through: day("2026-09-14"))
+            }
+            #expect(counted.isEmpty)
+        }
+    }
+
     @Test("claimEvent is true once, then false, also in later transactions")
     func claimEventIsIdempotent() async throws {
         try await TestDatabase.with { database in

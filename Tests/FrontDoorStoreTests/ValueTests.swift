@@ -27,6 +27,24 @@ struct ValueTests {
         #expect(try JSONDecoder().decode([String: StoreDate].self, from: json)["d"] == StoreDate("2026-09-14"))
     }
 
+    @Test("StoreDate arithmetic never traps: exact within PostgreSQL's range, a refused value beyond Int32")
+    func storeDateIsTotal() {
+        // StoreDate(daysSince2000: d + Int32(days)) trapped for days beyond Int32 (issue 8).
+        let d = StoreDate("2026-09-14")!
+        #expect(d.adding(days: -9753) == StoreDate("2000-01-01"))
+        #expect(d.daysSince1970 == 9753 + 10_957)
+        #expect(StoreDate(daysSince1970: 0).description == "1970-01-01")
+        #expect(StoreDate(daysSince1970: 2_932_896) == StoreDate("9999-12-31"))
+        #expect(StoreDate(daysSince1970: 2_932_897).description == "10000-01-01")
+        for far in [d.adding(days: Int.max), d.adding(days: Int(Int32.max)), StoreDate(daysSince1970: Int.max)] {
+            #expect(far.daysSince2000 == Int32.max - 1, "one short of PostgreSQL's infinity, which it refuses")
+        }
+        for far in [d.adding(days: Int.min), d.adding(days: Int(Int32.min) - 10_000), StoreDate(daysSince1970: Int.min)] {
+            #expect(far.daysSince2000 == Int32.min + 1)
+        }
+        #expect(StoreDate(year: 0, month: 1, day: 1) == nil && StoreDate(year: 10_000, month: 1, day: 1) == nil)
+    }
+
     @Test("a database URL is parsed into its parts")
     func databaseURL() throws {
         let configuration = try DatabaseConfiguration(

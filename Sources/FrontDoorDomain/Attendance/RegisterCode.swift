@@ -22,7 +22,7 @@ public enum RegisterCodeSet: String, Sendable, Hashable, CaseIterable {
     case pre2024 = "pre-2024"
 
     /// The first day the 2024 codes apply (School Attendance (Pupil Registration) (England) Regulations 2024).
-    public static let firstDayOf2024Set = LocalDate(year: 2024, month: 8, day: 19)!
+    public static let firstDayOf2024Set = LocalDate(anyYear: 2024, month: 8, dayInMonth: 19)
 
     /// The set in force on a date.
     public static func inForce(on date: LocalDate) -> RegisterCodeSet {

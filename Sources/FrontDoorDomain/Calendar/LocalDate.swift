@@ -2,6 +2,10 @@
 ///
 /// Arithmetic is on days since 1970-01-01 (proleptic Gregorian), so it never depends on
 /// the process's time zone or locale. Encodes as `"yyyy-MM-dd"`.
+///
+/// Every value has a month of 1–12 and a day that exists in that month. Parsing accepts
+/// years 0001–9999; arithmetic may step outside them and never traps (a message's dates,
+/// which the decoder bounds to 1990–2099, never come near the edges of `Int`).
 public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     public let year: Int
     public let month: Int
@@ -17,12 +21,37 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.day = day
     }
 
-    /// Creates the date `days` days after 1970-01-01.
+    /// A date whose month and day the caller knows to exist in every year (1 September,
+    /// 31 August, the last day of a month), for any year.
+    init(anyYear year: Int, month: Int, dayInMonth day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// The last day of `month` (1–12) in `year`, for any year.
+    static func lastDay(ofMonth month: Int, year: Int) -> LocalDate {
+        LocalDate(anyYear: year, month: month, dayInMonth: daysIn(month: month, year: year))
+    }
+
+    /// Creates the date `days` days after 1970-01-01, for any `days` (exactly: the years it
+    /// reaches stay within ±2.6 × 10^16).
     public init(daysSinceEpoch days: Int) {
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
+        // Howard Hinnant's civil_from_days, with the shift to 0000-03-01 and the split into
+        // 400-year eras done so that no step can overflow: days = era × 146097 + doe.
+        var era = days / 146_097
+        var doe = days % 146_097
+        if doe < 0 {
+            doe += 146_097
+            era -= 1
+        }
+        // 719,468 days from 0000-03-01 to 1970-01-01 = 4 eras + 135,080 days.
+        doe += 135_080
+        era += 4
+        if doe >= 146_097 {
+            doe -= 146_097
+            era += 1
+        }
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
         let y = yoe + era * 400
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
@@ -51,21 +80,22 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.init(year: y, month: m, day: d)
     }
 
-    /// Days since 1970-01-01.
+    /// Days since 1970-01-01. Exact for every year ``init(daysSinceEpoch:)`` can produce;
+    /// wrapping operators, so a year no date arithmetic reaches (near `Int.max`) cannot trap.
     public var daysSinceEpoch: Int {
         // Howard Hinnant's days_from_civil.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
+        let y = month <= 2 ? year &- 1 : year
+        let era = (y >= 0 ? y : y &- 399) / 400
+        let yoe = y &- era &* 400
         let mp = month > 2 ? month - 3 : month + 9
         let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        let doe = yoe &* 365 &+ yoe / 4 &- yoe / 100 &+ doy
+        return era &* 146_097 &+ doe &- 719_468
     }
 
     /// ISO weekday: 1 = Monday … 7 = Sunday.
     public var isoWeekday: Int {
-        let d = (daysSinceEpoch + 3) % 7  // 1970-01-01 was a Thursday (ISO 4)
+        let d = (daysSinceEpoch % 7 + 3) % 7  // 1970-01-01 was a Thursday (ISO 4)
         return (d < 0 ? d + 7 : d) + 1
     }
 
@@ -74,10 +104,10 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The Monday of this date's week.
     public var mondayOfWeek: LocalDate { adding(days: -(isoWeekday - 1)) }
 
-    public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + days) }
+    public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch &+ days) }
 
     /// Whole days from `self` to `other` (positive when `other` is later).
-    public func days(to other: LocalDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }
+    public func days(to other: LocalDate) -> Int { other.daysSinceEpoch &- daysSinceEpoch }
 
     public var description: String {
         func pad(_ v: Int, _ n: Int) -> String {
@@ -128,7 +158,7 @@ public struct AcademicYear: Hashable, Comparable, Sendable, CustomStringConverti
     public init(startYear: Int) { self.startYear = startYear }
 
     /// The academic year a date falls in.
-    public init(containing date: LocalDate) { self.startYear = date.month >= 9 ? date.year : date.year - 1 }
+    public init(containing date: LocalDate) { self.startYear = date.month >= 9 ? date.year : date.year &- 1 }
 
     /// Parses `2026/27` (the second part must be the following year).
     public init?(_ text: some StringProtocol) {
@@ -139,13 +169,15 @@ public struct AcademicYear: Hashable, Comparable, Sendable, CustomStringConverti
         self.startYear = y
     }
 
-    public var firstDay: LocalDate { LocalDate(year: startYear, month: 9, day: 1)! }
-    public var lastDay: LocalDate { LocalDate(year: startYear + 1, month: 8, day: 31)! }
+    /// 1 September of `startYear`: exists in every year, so this holds for any academic year.
+    public var firstDay: LocalDate { LocalDate(anyYear: startYear, month: 9, dayInMonth: 1) }
+    /// 31 August of the following year.
+    public var lastDay: LocalDate { LocalDate(anyYear: startYear &+ 1, month: 8, dayInMonth: 31) }
     public func contains(_ date: LocalDate) -> Bool { date >= firstDay && date <= lastDay }
-    public var previous: AcademicYear { AcademicYear(startYear: startYear - 1) }
+    public var previous: AcademicYear { AcademicYear(startYear: startYear &- 1) }
 
     public var description: String {
-        let e = (startYear + 1) % 100
+        let e = abs((startYear &+ 1) % 100)
         return "\(startYear)/\(e < 10 ? "0" : "")\(e)"
     }
 

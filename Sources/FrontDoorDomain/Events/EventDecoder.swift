@@ -21,6 +21,12 @@ public enum EventDecoder {
     public static let maximumSourceLength = 512
     /// `details` of a referral: at most this many characters.
     public static let maximumDetailsLength = 4000
+    /// Every date field, and the date a `time` is written with: 2000-01-01 … 2099-12-31
+    /// (events.md). Outside it `malformed-field`, so no rule or store ever sees a year such
+    /// as 0001 or 9999.
+    public static let dateRange = LocalDate(anyYear: 2000, month: 1, dayInMonth: 1)...LocalDate(anyYear: 2099, month: 12, dayInMonth: 31)
+    /// `dateOfBirth` (`child.dateOfBirth`, `pupil.dateOfBirth`): 1990-01-01 … 2099-12-31.
+    public static let dateOfBirthRange = LocalDate(anyYear: 1990, month: 1, dayInMonth: 1)...dateRange.upperBound
 
     public static func decode(
         value: [UInt8],
@@ -164,6 +170,9 @@ public enum EventDecoder {
         guard (1...maximumIDLength).contains(id.unicodeScalars.count) else {
             throw Reject(.malformedField, "\(label("id")) must be 1 to \(maximumIDLength) characters long.", field: field("id"))
         }
+        guard !containsControlCharacter(id) else {
+            throw Reject(.malformedField, "\(label("id")) must not contain control characters.", field: field("id"))
+        }
         let source = try string("source")
         guard (1...maximumSourceLength).contains(source.unicodeScalars.count),
             source.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
@@ -178,9 +187,17 @@ public enum EventDecoder {
         guard let time = RFC3339.parse(timeText) else {
             throw Reject(.malformedField, "\(label("time")) must be an RFC 3339 timestamp.", field: field("time"))
         }
+        // The date as written, before its offset is applied, as the schema's pattern sees it.
+        guard let written = LocalDate(iso: timeText.prefix(10)), dateRange.contains(written) else {
+            throw Reject(
+                .malformedField, "\(label("time")) must be dated from 2000-01-01 to 2099-12-31.", field: field("time"))
+        }
         let subject = try optionalString("subject")
         if let subject, !(1...maximumIDLength).contains(subject.unicodeScalars.count) {
             throw Reject(.malformedField, "\(label("subject")) must be 1 to \(maximumIDLength) characters long.", field: field("subject"))
+        }
+        if let subject, containsControlCharacter(subject) {
+            throw Reject(.malformedField, "\(label("subject")) must not contain control characters.", field: field("subject"))
         }
         if mode == .structured, let ct = try optionalString("datacontenttype"), !isJSONMediaType(ct, exact: true) {
             throw Reject(
@@ -204,7 +221,8 @@ public enum EventDecoder {
             }
             switch v {
             case .string, .bool: break
-            case .number where v.integerValue != nil: break
+            // CloudEvents' Integer is 32-bit: 2^64 or 1e400 is malformed, as in the schema.
+            case .number where v.integerValue.flatMap { Int32(exactly: $0) } != nil: break
             default:
                 throw Reject(
                     .malformedField,
@@ -213,6 +231,12 @@ public enum EventDecoder {
             }
         }
         return EventEnvelope(id: id, source: source, type: type, time: time, subject: subject, mode: mode)
+    }
+
+    /// Whether `s` has a C0 control character or DEL (CloudEvents strings may not; PostgreSQL
+    /// text cannot hold U+0000).
+    static func containsControlCharacter(_ s: String) -> Bool {
+        s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     /// CloudEvents attribute names: lower-case ASCII letters and digits, at most 20 characters.
@@ -342,7 +366,7 @@ public enum EventDecoder {
             let child = ReferredChild(
                 givenName: try c.string("givenName", length: 1...100),
                 familyName: try c.string("familyName", length: 1...100),
-                dateOfBirth: try c.date("dateOfBirth"),
+                dateOfBirth: try c.date("dateOfBirth", in: EventDecoder.dateOfBirthRange),
                 postcode: try c.optionalString("postcode", length: 1...10),
                 yearGroup: try c.optionalInt("yearGroup", 0...14),
                 fsm: try c.optionalBool("fsm"),
@@ -398,7 +422,7 @@ public enum EventDecoder {
             fsm: try p.optionalBool("fsm"),
             sen: try p.optionalOneOf(SENStatus.self, "sen"),
             cla: try p.optionalBool("cla"),
-            dateOfBirth: withDateOfBirth ? try p.optionalDate("dateOfBirth") : nil
+            dateOfBirth: withDateOfBirth ? try p.optionalDate("dateOfBirth", in: EventDecoder.dateOfBirthRange) : nil
         )
     }
 }
@@ -489,17 +513,18 @@ struct FieldReader {
         return b
     }
 
-    func date(_ key: String) throws(Reject) -> LocalDate {
-        guard case .string(let s) = try required(key), let d = LocalDate(iso: s) else {
-            throw malformed(key, "a date in the form yyyy-MM-dd")
+    /// A `yyyy-MM-dd` date within `range` (events.md: 2000–2099; dates of birth 1990–2099).
+    func date(_ key: String, in range: ClosedRange<LocalDate> = EventDecoder.dateRange) throws(Reject) -> LocalDate {
+        guard case .string(let s) = try required(key), let d = LocalDate(iso: s), range.contains(d) else {
+            throw malformed(key, "a date in the form yyyy-MM-dd from \(range.lowerBound) to \(range.upperBound)")
         }
         return d
     }
 
-    func optionalDate(_ key: String) throws(Reject) -> LocalDate? {
+    func optionalDate(_ key: String, in range: ClosedRange<LocalDate> = EventDecoder.dateRange) throws(Reject) -> LocalDate? {
         guard let v = present(key) else { return nil }
-        guard case .string(let s) = v, let d = LocalDate(iso: s) else {
-            throw malformed(key, "a date in the form yyyy-MM-dd, or null")
+        guard case .string(let s) = v, let d = LocalDate(iso: s), range.contains(d) else {
+            throw malformed(key, "a date in the form yyyy-MM-dd from \(range.lowerBound) to \(range.upperBound), or null")
         }
         return d
     }

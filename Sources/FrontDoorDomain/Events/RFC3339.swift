@@ -58,8 +58,11 @@ public enum RFC3339 {
     }
 
     /// Formats in UTC with milliseconds: `2026-09-14T09:05:12.000Z`.
+    ///
+    /// Total: an instant outside years 0001–9999 (which no decoded event carries) is
+    /// formatted as the nearest of those years' bounds rather than trapping.
     public static func format(_ date: Date) -> String {
-        let ms = Int((date.timeIntervalSince1970 * 1000).rounded())
+        let ms = wholeUnits(date.timeIntervalSince1970 * 1000, rounding: .toNearestOrAwayFromZero, limit: maximumMilliseconds)
         let days = ms >= 0 ? ms / 86_400_000 : -((-ms + 86_399_999) / 86_400_000)
         let rest = ms - days * 86_400_000
         let d = LocalDate(daysSinceEpoch: days)
@@ -76,16 +79,30 @@ public enum RFC3339 {
     /// The calendar date in England (Europe/London: GMT, or BST from 01:00 UTC on the last
     /// Sunday of March to 01:00 UTC on the last Sunday of October), computed without a time
     /// zone database. "The day a referral was received" is this date of its `time`.
+    ///
+    /// Total: any instant gives a date (the decoder bounds `time` to 2000–2099; an instant
+    /// outside years 0001–9999 is taken at the nearest of those bounds).
     public static func londonDate(of date: Date) -> LocalDate {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let seconds = wholeUnits(date.timeIntervalSince1970, rounding: .down, limit: maximumMilliseconds / 1000)
         let utcDay = LocalDate(daysSinceEpoch: seconds >= 0 ? seconds / 86_400 : -((-seconds + 86_399) / 86_400))
         func lastSunday(month: Int, year: Int) -> LocalDate {
-            let last = LocalDate(year: year, month: month, day: 31)!
+            let last = LocalDate.lastDay(ofMonth: month, year: year)
             return last.adding(days: -(last.isoWeekday % 7))
         }
         let bstStart = lastSunday(month: 3, year: utcDay.year).daysSinceEpoch * 86_400 + 3600
         let bstEnd = lastSunday(month: 10, year: utcDay.year).daysSinceEpoch * 86_400 + 3600
         let local = seconds + (seconds >= bstStart && seconds < bstEnd ? 3600 : 0)
         return LocalDate(daysSinceEpoch: local >= 0 ? local / 86_400 : -((-local + 86_399) / 86_400))
+    }
+
+    /// Milliseconds from 1970-01-01 to 10000-01-01 (and, negated, roughly to 0001-01-01).
+    static let maximumMilliseconds = 253_402_300_800_000
+
+    /// `value` rounded to a whole number and held within `-limit...limit`, for any
+    /// `Double` (NaN counts as 0): the conversion to `Int` cannot trap.
+    static func wholeUnits(_ value: Double, rounding rule: FloatingPointRoundingRule, limit: Int) -> Int {
+        guard !value.isNaN else { return 0 }
+        let bound = Double(limit)
+        return Int(min(max(value.rounded(rule), -bound), bound))
     }
 }

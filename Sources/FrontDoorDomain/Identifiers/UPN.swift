@@ -45,22 +45,25 @@ public struct UPN: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         let s = raw.trimmingSpaces.uppercased()
         let chars = Array(s)
         guard chars.count == 13 else { throw .wrongLength }
-        guard chars[1...3].allSatisfy(\.isASCIIDigit) else { throw .laCodeNotRecognised }
+        guard let l1 = chars[1].digitValue, let l2 = chars[2].digitValue, let l3 = chars[3].digitValue else {
+            throw .laCodeNotRecognised
+        }
         // LA codes run from 201 (City of London) to 938; 001-200 are not allocated.
-        let la = Int(String(chars[1...3]))!
+        let la = l1 * 100 + l2 * 10 + l3
         guard (201...999).contains(la) else { throw .laCodeNotRecognised }
-        guard chars[4...11].allSatisfy(\.isASCIIDigit) else { throw .notNumeric }
+        let body = chars[1...11].compactMap(\.digitValue)
+        guard body.count == 11 else { throw .notNumeric }
         let last = chars[12]
         let lastValue: Int
-        if last.isASCIIDigit {
-            lastValue = Int(String(last))!
+        if let digit = last.digitValue {
+            lastValue = digit
         } else if let i = UPN.checkAlphabet.firstIndex(of: last) {
             lastValue = i
         } else {
             throw .character13NotRecognised
         }
         var sum = 0
-        for (offset, c) in chars[1...11].enumerated() { sum += Int(String(c))! * (offset + 2) }
+        for (offset, d) in body.enumerated() { sum += d * (offset + 2) }
         sum += lastValue * 13
         guard UPN.checkAlphabet.firstIndex(of: chars[0]) == sum % 23 else { throw .wrongCheckLetter }
         self.value = s
@@ -69,13 +72,15 @@ public struct UPN: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     /// The check letter a UPN body (positions 2–13) must carry.
     public static func checkLetter(forBody body: String) -> Character? {
         let chars = Array(body.uppercased())
-        guard chars.count == 12, chars[0...10].allSatisfy(\.isASCIIDigit) else { return nil }
+        guard chars.count == 12 else { return nil }
+        let digits = chars[0...10].compactMap(\.digitValue)
+        guard digits.count == 11 else { return nil }
         let lastValue: Int
-        if chars[11].isASCIIDigit { lastValue = Int(String(chars[11]))! }
+        if let digit = chars[11].digitValue { lastValue = digit }
         else if let i = checkAlphabet.firstIndex(of: chars[11]) { lastValue = i }
         else { return nil }
         var sum = lastValue * 13
-        for (offset, c) in chars[0...10].enumerated() { sum += Int(String(c))! * (offset + 2) }
+        for (offset, d) in digits.enumerated() { sum += d * (offset + 2) }
         return checkAlphabet[sum % 23]
     }
 
@@ -140,6 +145,11 @@ public enum SchoolPhase: String, Sendable, Hashable, Codable, CaseIterable {
 
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
+    /// 0–9 for an ASCII digit, nil for anything else.
+    var digitValue: Int? {
+        guard let a = asciiValue, (0x30...0x39).contains(a) else { return nil }
+        return Int(a - 0x30)
+    }
 }
 
 extension StringProtocol {

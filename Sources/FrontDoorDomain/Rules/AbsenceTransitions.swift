@@ -81,12 +81,14 @@ extension AttendanceRules {
             stats.add(mark)
             let judged = stats.possible >= config.minimumPossibleSessions
             let share = stats.attendance
-            let now: [AbsenceEpisode.Kind: Bool] = [
-                .persistent: judged && share.isAtMost(paThreshold),
-                .severe: judged && share.isAtMost(severeThreshold),
-            ]
+            func isIn(_ kind: AbsenceEpisode.Kind) -> Bool {
+                switch kind {
+                case .persistent: judged && share.isAtMost(paThreshold)
+                case .severe: judged && share.isAtMost(severeThreshold)
+                }
+            }
             for kind in AbsenceEpisode.Kind.allCases {
-                let isIn = now[kind]!
+                let isIn = isIn(kind)
                 if isIn, inState[kind] == nil {
                     let ordinal = (ordinals[kind] ?? 0) + 1
                     ordinals[kind] = ordinal

@@ -61,39 +61,44 @@ public enum CMERiskRule {
         let codes = context.config.cmeRiskCodes
         let yearMarks = marks.filter { $0.upn == upn && academicYear.contains($0.date) }.sorted { $0.slot < $1.slot }
         // Group by day, keeping replay order.
-        var days: [(date: LocalDate, marks: [CountedMark])] = []
+        // Each day holds its last mark (the trigger) apart, so a day is never empty.
+        var days: [(date: LocalDate, marks: [CountedMark], last: CountedMark)] = []
         for m in yearMarks {
-            if days.last?.date == m.date { days[days.count - 1].marks.append(m) } else { days.append((m.date, [m])) }
+            if days.last?.date == m.date {
+                days[days.count - 1].marks.append(m)
+                days[days.count - 1].last = m
+            } else {
+                days.append((m.date, [m], m))
+            }
         }
 
         var runs: [CMERiskRun] = []
         var notifications: [EarlyHelpNotification] = []
         var audit: [AuditEntry] = []
         var runLength = 0
-        var runStart: LocalDate?
+        var runStart = LocalDate(anyYear: 2000, month: 1, dayInMonth: 1)  // set when a run begins
         let year = academicYear.description
 
         for day in days {
             guard day.marks.allSatisfy({ codes.contains($0.code.code) }) else {
                 runLength = 0
-                runStart = nil
                 continue
             }
             runLength += 1
-            if runStart == nil { runStart = day.date }
+            if runLength == 1 { runStart = day.date }
             if runLength == threshold {
-                let trigger = day.marks.last!
+                let trigger = day.last
                 let ordinal = runs.count + 1
                 let decidedOn = NotificationDecisions.triggerDay(date: day.date, recordedAt: trigger.time)
                 let suppressed = cmeCases.contains { $0.isOpen(on: decidedOn) }
                 runs.append(
                     CMERiskRun(
-                        ordinal: ordinal, firstDay: runStart!, thresholdDay: day.date, lastDay: day.date, days: runLength,
+                        ordinal: ordinal, firstDay: runStart, thresholdDay: day.date, lastDay: day.date, days: runLength,
                         trigger: trigger, suppressedByOpenCase: suppressed))
                 let key = [upn.value, year, String(ordinal)]
                 let caseId = NotificationDecisions.pupilCaseId(.cmeRisk, upn: upn, academicYear: academicYear)
                 let figures = [
-                    "consecutive-days": String(runLength), "first-day": runStart!.description,
+                    "consecutive-days": String(runLength), "first-day": runStart.description,
                     "threshold-day": day.date.description, "ordinal": String(ordinal),
                 ]
                 if suppressed {
@@ -103,7 +108,7 @@ public enum CMERiskRule {
                             figures: figures, at: trigger.time))
                 } else {
                     let due = context.calendar.schoolDay(context.policy.cmeRiskDueSchoolDays, after: decidedOn)
-                    let reasons = ["consecutive-days:\(runLength)", "since:\(runStart!)"] + pupil.reasonTags
+                    let reasons = ["consecutive-days:\(runLength)", "since:\(runStart)"] + pupil.reasonTags
                     notifications.append(
                         NotificationDecisions.make(
                             .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: trigger.laestab,

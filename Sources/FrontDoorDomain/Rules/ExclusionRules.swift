@@ -217,10 +217,11 @@ public enum ExclusionRules {
                 suspensions += 1
                 sessions += e.sessions
                 let term = termKey(e.startDate, calendar: calendar)
-                termSessions[term, default: 0] += e.sessions
+                let inTerm = termSessions[term, default: 0] + e.sessions
+                termSessions[term] = inTerm
                 figures["suspensions"] = String(suspensions)
                 figures["suspension-sessions"] = String(sessions)
-                figures["term-sessions"] = String(termSessions[term]!)
+                figures["term-sessions"] = String(inTerm)
                 let thresholdCase = NotificationDecisions.pupilCaseId(.suspensionsThreshold, upn: upn, academicYear: academicYear)
                 let dueThreshold = calendar.schoolDay(policy.suspensionsThresholdDueSchoolDays, after: notice)
                 let dayText = "\(sessions / 2)" + (sessions % 2 == 1 ? ".5" : "")
@@ -247,7 +248,7 @@ public enum ExclusionRules {
                         reasons: ["suspension-days:\(dayText)", "statutory-breach"], rule: "suspension-cap-breach",
                         figures: figures)
                 }
-                if termSessions[term]! > termLimitSessions { grounds.append(.moreThan15DaysInTerm) }
+                if inTerm > termLimitSessions { grounds.append(.moreThan15DaysInTerm) }
                 if daysCovered(by: e, calendar: calendar).contains(where: calendar.isInExamPeriod) {
                     grounds.append(.publicExamMissed)
                 }
@@ -277,14 +278,15 @@ public enum ExclusionRules {
                         figures: f, at: e.issuedAt))
             }
         }
-        for e in all where !e.isActive {
+        for e in all {
+            guard let rescinded = e.rescinded else { continue }  // only rescinded (inactive) ones
             audit.append(
                 AuditEntry(
                     rule: "exclusion-record", decision: "rescinded-excluded-from-figures", key: e.key, upn: upn,
                     caseId: nil,
                     figures: [
-                        "exclusion": "\(e.laestab)/\(e.exclusionId)", "outcome": e.rescinded!.outcome.rawValue,
-                        "effective-date": e.rescinded!.effectiveDate.description,
+                        "exclusion": "\(e.laestab)/\(e.exclusionId)", "outcome": rescinded.outcome.rawValue,
+                        "effective-date": rescinded.effectiveDate.description,
                     ], at: e.issuedAt))
         }
         return ExclusionAssessment(

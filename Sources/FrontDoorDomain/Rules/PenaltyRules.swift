@@ -82,18 +82,16 @@ public enum PenaltyRules {
         let config = context.config
         let threshold = PercentThreshold(percent: config.kent2016.attendancePct)
         let ordered = marks.filter { $0.upn == upn }.sorted { $0.slot < $1.slot }
-        var stats: AttendanceStatistics?
-        var firstDayOfYear: LocalDate?
+        // The current academic year's statistics and the date of its first mark.
+        var current: (stats: AttendanceStatistics, firstDay: LocalDate)?
         for m in ordered {
             let year = AcademicYear(containing: m.date)
-            if stats?.academicYear != year {
-                stats = AttendanceStatistics(academicYear: year)
-                firstDayOfYear = m.date
-            }
-            stats!.add(m)
+            var (s, firstDayOfYear) =
+                current.flatMap { $0.stats.academicYear == year ? $0 : nil } ?? (AttendanceStatistics(academicYear: year), m.date)
+            s.add(m)
+            current = (s, firstDayOfYear)
             guard m.category == .unauthorised else { continue }
             if let last = history.lastDecisionOn, m.date <= last { continue }
-            let s = stats!
             let judged = s.possible >= config.minimumPossibleSessions
             let low = judged && s.attendance.isAtMost(threshold)
             let exam = config.kent2016.examPeriodAggravates && context.calendar.isInExamPeriod(m.date)
@@ -103,7 +101,7 @@ public enum PenaltyRules {
             let review = EnforcementReview(
                 caseId: reviewCaseId(.kent2016, upn: upn, lastDecisionOn: history.lastDecisionOn), upn: upn,
                 laestab: m.laestab, ruleset: .kent2016, basis: basis, attendancePct: s.attendance.percent ?? 0,
-                unauthorisedSessions: s.unauthorised, windowStart: firstDayOfYear!, windowEnd: m.date,
+                unauthorisedSessions: s.unauthorised, windowStart: firstDayOfYear, windowEnd: m.date,
                 priorNoticesIn3Years: rec.priorNoticesIn3Years, priorNotices: rec.priorNotices,
                 recommendedAction: .penaltyNotice, amountPence: config.kent2016.amountPence, createdAt: m.time)
             var figures = s.auditFigures
@@ -142,8 +140,10 @@ public enum PenaltyRules {
         var inWindow: [CountedMark] = []  // counted sessions so far, oldest first
         for m in counted {
             inWindow.append(m)
-            let w = weekIndex[m.date.mondayOfWeek]!
-            let windowStart = weeks[max(0, w - (config.windowWeeks - 1))]
+            // Every counted mark is unauthorised, never `#`, so its week is indexed.
+            guard let w = weekIndex[m.date.mondayOfWeek] else { continue }
+            let first = min(w, max(0, w - (config.windowWeeks - 1)))
+            let windowStart = weeks[first]
             inWindow.removeAll { $0.date < windowStart }
             guard inWindow.count >= config.unauthorisedSessions else { continue }
             let rec = recommendation(decisions: history.decisions, on: m.date, context: context)
@@ -160,7 +160,7 @@ public enum PenaltyRules {
             figures["unauthorised-in-window"] = String(inWindow.count)
             figures["window-start"] = windowStart.description
             figures["window-end"] = m.date.description
-            figures["window-school-weeks"] = String(w - weekIndex[windowStart]! + 1)
+            figures["window-school-weeks"] = String(w - first + 1)
             figures["prior-notices"] = String(rec.priorNoticesIn3Years)
             figures["recommended-action"] = rec.action.rawValue
             if let p = rec.parentRef { figures["parent-ref"] = p }

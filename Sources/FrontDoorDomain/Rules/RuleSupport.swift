@@ -189,7 +189,7 @@ public enum LondonDate {
 
     /// The instant a day begins in England (midnight, GMT or BST).
     public static func startOfDay(_ d: LocalDate) -> Date {
-        let utcMidnight = Date(timeIntervalSince1970: TimeInterval(d.daysSinceEpoch * 86_400))
+        let utcMidnight = Date(timeIntervalSince1970: TimeInterval(d.daysSinceEpoch) * 86_400)
         let bstMidnight = utcMidnight.addingTimeInterval(-3600)
         return of(bstMidnight) == d ? bstMidnight : utcMidnight
     }
@@ -198,7 +198,7 @@ public enum LondonDate {
 extension LocalDate {
     /// The same day `years` years earlier or later (29 February → 28 February).
     func addingYears(_ years: Int) -> LocalDate {
-        LocalDate(year: year + years, month: month, day: day)
-            ?? LocalDate(year: year + years, month: month, day: LocalDate.daysIn(month: month, year: year + years))!
+        let target = year &+ years
+        return LocalDate(anyYear: target, month: month, dayInMonth: min(day, LocalDate.daysIn(month: month, year: target)))
     }
 }

@@ -80,8 +80,9 @@ public struct AttendanceHandler: BatchHandler {
     func evaluate(_ touched: [UPN: Set<AcademicYear>], lastEvent: [UPN: EventEnvelope], in tx: StoreTransaction) async throws {
         let upns = touched.keys.map(\.value).sorted()
         let years = touched.values.flatMap { $0 }
-        let from = years.min()!.firstDay.adding(days: -7 * (setup.config.rules.england2024.windowWeeks + 2))
-        let through = years.max()!.lastDay
+        guard let earliest = years.min(), let latest = years.max() else { return }
+        let from = earliest.firstDay.adding(days: -7 * (setup.config.rules.england2024.windowWeeks + 2))
+        let through = latest.lastDay
         let stored = try await tx.marksThatCount(upns: upns, from: StoreDate(from), through: StoreDate(through))
         let profiles = try await tx.pupils(upns: upns)
         let cme = try await tx.cmeCasePeriods(upns: upns)
@@ -99,7 +100,7 @@ public struct AttendanceHandler: BatchHandler {
                 hasOpenReview: openReviews.contains(upn.value),
                 decisions: (decisions[upn.value] ?? []).compactMap(EnforcementDecision.init(record:)))
             var penaltyDone = false
-            for year in touched[upn]!.sorted() {
+            for year in (touched[upn] ?? []).sorted() {
                 let result = AttendanceRules.evaluate(
                     upn: upn, events: events, academicYear: year, pupil: pupil, cmeCases: periods, enforcement: history,
                     context: setup.context)

@@ -79,7 +79,7 @@ public struct ExclusionHandler: BatchHandler {
         var audit: [StoreAuditEntry] = []
         for upn in touched.keys.sorted() {
             let pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
-            for year in touched[upn]!.sorted() {
+            for year in (touched[upn] ?? []).sorted() {
                 let facts = try await tx.exclusions(upn: upn.value, academicYear: year.description).compactMap(ExclusionFact.init(record:))
                 let result = ExclusionRules.assess(upn: upn, exclusions: facts, academicYear: year, pupil: pupil, context: setup.context)
                 outbox += result.notifications.map(setup.outbound.row)

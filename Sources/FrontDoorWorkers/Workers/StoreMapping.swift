@@ -8,14 +8,15 @@ import Foundation
 // store remembers; these are the only places that know both.
 
 extension StoreDate {
-    init(_ d: LocalDate) { self.init(year: d.year, month: d.month, day: d.day)! }
+    /// The same day. Total: a date PostgreSQL cannot store (unreachable from a decoded event,
+    /// whose dates lie in 1990–2099) becomes a value it refuses, so the write fails with an
+    /// error rather than the worker trapping.
+    init(_ d: LocalDate) { self.init(daysSince1970: d.daysSinceEpoch) }
 }
 
 extension LocalDate {
-    init(_ d: StoreDate) {
-        let c = d.components
-        self.init(year: c.year, month: c.month, day: c.day)!
-    }
+    /// The same day, for any date the database returns.
+    init(_ d: StoreDate) { self.init(daysSinceEpoch: d.daysSince1970) }
 }
 
 extension StoreAuditEntry {
