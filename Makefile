@@ -44,10 +44,13 @@ unit:
 	@swift test --filter FrontDoorDomainTests $(SWIFT_STRICT) $(SWIFT_BUILD_ARGS)
 
 # swift format ships with the toolchain; .swift-format holds the project's settings. `lint` fails
-# on any difference (CI runs it before the tests); `format` rewrites the files in place.
+# on any difference (CI runs it before the tests), and on a module a target imports without its
+# Package.swift entry declaring it (SwiftPM's own import check covers only this package's targets);
+# `format` rewrites the files in place.
 SWIFT_FILES = $(shell git ls-files '*.swift')
 lint:
 	@swift format lint --strict --parallel $(SWIFT_FILES)
+	@python3 scripts/check-imports.py
 
 format:
 	@swift format format --in-place --parallel $(SWIFT_FILES)
