@@ -165,14 +165,18 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     /// SQLSTATE classes: 08 connection exception, 57P01–57P03 shutdown / cannot connect now,
-    /// 53 insufficient resources (too many connections, disk full) are outages; 40001/40P01 and
-    /// 55P03 are conflicts worth retrying.
+    /// 53 insufficient resources (too many connections, disk full) are outages, and so are
+    /// 57014 (a `statement_timeout`) and 25P03 (an `idle_in_transaction_session_timeout`);
+    /// 40001/40P01 and 55P03 (also a `lock_timeout`) are conflicts worth retrying.
     static func classify(sqlState: String?) -> Code {
         guard let sqlState else { return .query }
         if sqlState.hasPrefix("08") || sqlState.hasPrefix("53") || ["57P01", "57P02", "57P03"].contains(sqlState) {
             return .unavailable
         }
         if ["40001", "40P01", "55P03"].contains(sqlState) { return .conflict }
+        // statement_timeout (57014, query_canceled) and idle_in_transaction_session_timeout
+        // (25P03): the server or a lock did not answer in time, worth retrying like an outage.
+        if ["57014", "25P03"].contains(sqlState) { return .unavailable }
         return .query
     }
 }

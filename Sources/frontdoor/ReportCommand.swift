@@ -54,7 +54,10 @@ struct Report: AsyncParsableCommand {
         } catch {
             Self.fail("configuration: \(error)")
         }
-        let database = try FrontDoorDatabase(url: settings.databaseURL, logger: logger)
+        // A county's year takes tens of seconds per pass: not the workers' 30 s statement timeout.
+        let database = FrontDoorDatabase(
+            configuration: try DatabaseConfiguration(url: settings.databaseURL).withStatementTimeoutDefault(.seconds(30 * 60)),
+            logger: logger)
         let reporter = OutcomesReporter(config: config, database: database)
         let year = AcademicYear(academicYear)!
         let previous = compare.flatMap { AcademicYear($0) }

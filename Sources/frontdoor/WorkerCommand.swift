@@ -51,12 +51,16 @@ struct Worker: AsyncParsableCommand {
         case .relay:
             services.append(NotificationRelay(database: database, producer: producer, settings: settings, logger: logger))
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger)
+        // Below the 30 s Compose and 40 s Kubernetes grace periods (DeployTests checks it), so that a
+        // service still stuck after it (a send waiting out its message timeout) is cancelled and
+        // the process exits on its own rather than being killed.
+        configuration.maximumGracefulShutdownDuration = WorkerSettings.maximumGracefulShutdownDuration
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         try? await producer.flush(timeout: .seconds(10))
         await producer.close()

@@ -100,6 +100,34 @@ import Yams
         }
     }
 
+    @Test("the workers' maximum graceful-shutdown duration is below every manifest's grace period")
+    func gracefulShutdownFitsTheGracePeriods() throws {
+        let limit = WorkerSettings.maximumGracefulShutdownDuration
+        var periods: [(String, Duration)] = []
+        let compose = try #require(try Yams.load(yaml: Self.text("deploy/docker-compose.yml")) as? [String: Any])
+        for (name, service) in try #require(compose["services"] as? [String: Any]) {
+            guard let service = service as? [String: Any], (service["command"] as? [String])?.first == "worker" else { continue }
+            // Compose's default is 10 s; ours are written as "<n>s".
+            let text = try #require(service["stop_grace_period"] as? String, "\(name): stop_grace_period")
+            let seconds = try #require(Int(text.dropLast()), "\(name): \(text)")
+            #expect(text.hasSuffix("s") && !text.hasSuffix("ms"))
+            periods.append(("compose \(name)", .seconds(seconds)))
+        }
+        let dir = Self.root.appendingPathComponent("deploy/k8s")
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".yaml") }) {
+            for doc in try Self.documents("deploy/k8s/\(file)") where doc["kind"] as? String == "Deployment" {
+                let spec = ((doc["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
+                let grace = try #require(spec?["terminationGracePeriodSeconds"] as? Int, "\(file)")
+                periods.append((file, .seconds(grace)))
+            }
+        }
+        #expect(periods.count >= 8, "four compose services and four Deployments")
+        for (what, period) in periods {
+            // Leave the process a few seconds to close the producer and exit after the services stop.
+            #expect(limit + .seconds(5) <= period, "\(what): grace \(period), graceful shutdown up to \(limit)")
+        }
+    }
+
     @Test("Dockerfile: builds librdkafka with the project's script and runs the frontdoor binary")
     func dockerfile() throws {
         let text = try Self.text("deploy/Dockerfile")

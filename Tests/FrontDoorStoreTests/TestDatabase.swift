@@ -32,11 +32,23 @@ enum TestDatabase {
         migrate: Bool = true,
         _ body: (FrontDoorDatabase) async throws -> Result
     ) async throws -> Result {
+        try await Self.with(configure: { _ in }, migrate: migrate, body)
+    }
+
+    /// ``with(migrate:_:)`` with the test's connection settings adjusted by `configure`
+    /// (session limits, pool size).
+    static func with<Result: Sendable>(
+        configure: (inout DatabaseConfiguration) -> Void,
+        migrate: Bool = true,
+        _ body: (FrontDoorDatabase) async throws -> Result
+    ) async throws -> Result {
         let name = "fd_store_test_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000_000)"
         let admin = try baseConfiguration()
         try await Self.administer(admin, "CREATE DATABASE \(name)")
         do {
-            let result = try await Self.withRunning(admin.with(database: name)) { database in
+            var configuration = admin.with(database: name)
+            configure(&configuration)
+            let result = try await Self.withRunning(configuration) { database in
                 if migrate { try await database.migrate() }
                 return try await body(database)
             }

@@ -237,7 +237,16 @@ public enum ReferralRules {
     public static func cmeOverdue(case c: CMECaseState, today: LocalDate, context: RuleContext) -> (
         notification: EarlyHelpNotification, audit: AuditEntry
     )? {
-        let deadline = cmeDueDate(receivedOn: c.receivedOn, context: context)
+        cmeOverdue(case: c, deadline: cmeDueDate(receivedOn: c.receivedOn, context: context), today: today, context: context)
+    }
+
+    /// ``cmeOverdue(case:today:context:)`` against a deadline fixed when the case opened (the
+    /// case's stored `due_by`) rather than one recomputed from today's calendar: a calendar
+    /// changed since (an added closure day) cannot move a deadline that already passed, so the
+    /// scheduler that found the case overdue by its `due_by` always gets its notification.
+    public static func cmeOverdue(case c: CMECaseState, deadline: LocalDate, today: LocalDate, context: RuleContext) -> (
+        notification: EarlyHelpNotification, audit: AuditEntry
+    )? {
         guard today > deadline else { return nil }
         if let r = c.resolution, r.resolvedOn <= today { return nil }
         let firstOverdueDay = deadline.adding(days: 1)

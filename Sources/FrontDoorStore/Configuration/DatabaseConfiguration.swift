@@ -82,6 +82,24 @@ public struct DatabaseConfiguration: Sendable {
     /// `application_name` reported to the server (visible in `pg_stat_activity`). Default: `"frontdoor"`.
     public var applicationName: String = "frontdoor"
 
+    // Session limits, sent in every connection's startup message, so that a statement on a
+    // half-open connection (a failover, a network partition) or one stuck behind a lock fails
+    // within seconds with a retryable ``StoreError`` instead of hanging for minutes. `nil` or
+    // zero leaves the server's setting (usually no limit). URL options, in milliseconds:
+    // `?statement_timeout=30000&lock_timeout=10000&idle_in_transaction_session_timeout=60000`.
+
+    /// PostgreSQL's `statement_timeout`: the longest one statement may run. Default: `.seconds(30)`
+    /// (a worker's statements take milliseconds). `frontdoor report` and `bench` raise it with
+    /// ``withStatementTimeoutDefault(_:)`` unless the URL names one. Migrations lift it.
+    public var statementTimeout: Duration? = .seconds(30)
+    /// PostgreSQL's `lock_timeout`: the longest a statement waits for a lock. Default: `.seconds(10)`.
+    public var lockTimeout: Duration? = .seconds(10)
+    /// PostgreSQL's `idle_in_transaction_session_timeout`: a session idle inside a transaction this
+    /// long is ended by the server, releasing its locks. Default: `.seconds(60)`.
+    public var idleInTransactionSessionTimeout: Duration? = .seconds(60)
+    /// Whether the URL named `statement_timeout`.
+    private var statementTimeoutFromURL = false
+
     /// Creates a configuration from its parts.
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String? = nil) {
         self.host = host
@@ -130,10 +148,48 @@ public struct DatabaseConfiguration: Sendable {
                 self.tls = mode
             case "application_name":
                 if let value = item.value, !value.isEmpty { self.applicationName = value }
+            case "statement_timeout":
+                self.statementTimeout = try Self.milliseconds(item)
+                self.statementTimeoutFromURL = true
+            case "lock_timeout":
+                self.lockTimeout = try Self.milliseconds(item)
+            case "idle_in_transaction_session_timeout":
+                self.idleInTransactionSessionTimeout = try Self.milliseconds(item)
             default:
                 continue
             }
         }
+    }
+
+    /// This configuration with `statementTimeout` set to `timeout`, unless the URL named one: for
+    /// commands whose queries legitimately run long (`frontdoor report`, `bench`).
+    public func withStatementTimeoutDefault(_ timeout: Duration?) -> DatabaseConfiguration {
+        guard !self.statementTimeoutFromURL else { return self }
+        var copy = self
+        copy.statementTimeout = timeout
+        return copy
+    }
+
+    private static func milliseconds(_ item: URLQueryItem) throws(StoreError) -> Duration? {
+        guard let value = item.value, let ms = Int64(value), ms >= 0 else {
+            throw StoreError(code: .invalidConfiguration, reason: "database URL option \(item.name) must be whole milliseconds")
+        }
+        return ms == 0 ? nil : .milliseconds(ms)
+    }
+
+    /// The startup parameters: `application_name` and the session limits that are set.
+    var startupParameters: [(String, String)] {
+        var parameters = [("application_name", self.applicationName)]
+        let limits: [(String, Duration?)] = [
+            ("statement_timeout", self.statementTimeout), ("lock_timeout", self.lockTimeout),
+            ("idle_in_transaction_session_timeout", self.idleInTransactionSessionTimeout),
+        ]
+        for (name, limit) in limits {
+            guard let limit else { continue }
+            let ms = max(1, limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
+            parameters.append((name, String(ms)))
+        }
+        return parameters
     }
 
     /// The same configuration connecting to another database on the same server (used by
@@ -155,7 +211,10 @@ public struct DatabaseConfiguration: Sendable {
         )
         configuration.options.maximumConnections = self.maximumConnections
         configuration.options.connectTimeout = self.connectTimeout
-        configuration.options.additionalStartupParameters = [("application_name", self.applicationName)]
+        configuration.options.additionalStartupParameters = self.startupParameters
+        // Idle pooled connections are probed with `SELECT 1` every 30 s (PostgresNIO's default,
+        // kept explicit), so one left half-open by a failover is found before it is leased.
+        configuration.options.keepAliveBehavior = .init(frequency: .seconds(30))
         return configuration
     }
 }

@@ -1,6 +1,10 @@
 extension Migration {
     /// frontdoor's schema, oldest first. ``Migrator`` applies the ones a database lacks.
-    public static let all: [Migration] = [initialSchema, auditIds, lookupIndexes, reportIndexes]
+    public static let all: [Migration] = [
+        initialSchema, auditIds, lookupIndexes, reportIndexes,
+        reservedVersion5,  // version 5: another change of issue 8
+        outboxRetries,
+    ]
 
     /// The first schema: reference data, facts, cases, enforcement, rule state, outbox,
     /// consumer offsets, idempotency and audit.

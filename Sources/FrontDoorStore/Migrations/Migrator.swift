@@ -85,6 +85,10 @@ public struct Migrator: Sendable {
     private func applyNextStep(client: PostgresClient, logger: Logger) async throws -> Step {
         try await FrontDoorDatabase.withTransaction(client: client, logger: logger, readOnly: false, file: #fileID, line: #line) {
             tx in
+            // A migration may rebuild an index for minutes and wait for another migrator's lock:
+            // the session's statement and lock timeouts (DatabaseConfiguration) do not apply to it.
+            try await tx.execute("SET LOCAL statement_timeout = 0", "lift the statement timeout for migrations")
+            try await tx.execute("SET LOCAL lock_timeout = 0", "lift the lock timeout for migrations")
             try await tx.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))", "take the migration lock")
             try await tx.execute(
                 """

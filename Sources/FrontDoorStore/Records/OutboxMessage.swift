@@ -14,6 +14,8 @@ public struct OutboxMessage: Sendable, Hashable {
     public var headers: [String: String]
     /// When it was enqueued (the enqueuing transaction's start time); `nil` before it is stored.
     public var createdAt: Date?
+    /// Failed sends so far (as claimed by the relay); `0` otherwise.
+    public var attempts: Int = 0
 
     public init(
         notificationId: String,

@@ -103,12 +103,16 @@ extension StoreTransaction {
     /// Two schedulers (two replicas) running this at once each get a disjoint set: a case
     /// locked by one is skipped by the other, and once the first commits
     /// ``markOverdueNotified(caseIds:)`` the case no longer matches. Raise the notification
-    /// (outbox) and mark the cases in the same transaction.
-    public func overdueCMECases(dueOnOrBefore date: StoreDate, limit: Int = 100) async throws -> [CaseRecord] {
+    /// (outbox) and mark the cases in the same transaction. Cases in `excluded` (ones the caller
+    /// cannot handle) are left out, so a caller that skips them still reaches the end.
+    public func overdueCMECases(
+        dueOnOrBefore date: StoreDate, excluding excluded: [String] = [], limit: Int = 100
+    ) async throws -> [CaseRecord] {
         try await self.map(
             """
             SELECT \(unescaped: Self.caseColumns) FROM cases
             WHERE status = 'open' AND kind = 'cme' AND NOT overdue_notified AND due_by <= \(date)
+                AND NOT (case_id = ANY(\(excluded)::text[]))
             ORDER BY due_by, case_id
             LIMIT \(limit)
             FOR UPDATE SKIP LOCKED

@@ -212,7 +212,7 @@ public final class BatchWorker: Service, Sendable {
             try await tx.recordRejected(
                 topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, errorCode: r.reject.code.rawValue)
         }
-        try await sendToDeadLetterQueue(rejects)
+        try await DeadLetterQueue(producer: dlqProducer, topics: settings.topics, logger: logger).send(rejects)
 
         var byTopic: [String: [(partition: Int32, nextOffset: Int64)]] = [:]
         for o in batch.nextOffsets { byTopic[o.topic, default: []].append((o.partition, o.offset)) }
@@ -239,33 +239,6 @@ public final class BatchWorker: Service, Sendable {
             }
         }
         if !lost.isEmpty { throw CommittedOffsetsLost(partitions: lost) }
-    }
-
-    /// Sends rejects to `<topic>.dlq`: the original key, value and headers plus the error
-    /// headers of events.md. Waits for every delivery report; throws if any failed.
-    func sendToDeadLetterQueue(_ rejects: [RejectedMessage]) async throws {
-        guard !rejects.isEmpty else { return }
-        let messages = rejects.map { r in
-            var headers = r.message.headers
-            headers.append(KafkaHeader(key: "frontdoor-error-code", string: r.reject.code.rawValue))
-            headers.append(KafkaHeader(key: "frontdoor-error", string: r.reject.message))
-            headers.append(KafkaHeader(key: "frontdoor-original-topic", string: r.message.topic))
-            headers.append(KafkaHeader(key: "frontdoor-original-partition", string: String(r.message.partition)))
-            headers.append(KafkaHeader(key: "frontdoor-original-offset", string: String(r.message.offset)))
-            return KafkaProducerMessage(
-                topic: settings.topics.dlq(of: r.message.topic), key: r.message.key, value: r.message.value, headers: headers)
-        }
-        for result in await dlqProducer.send(messages) {
-            if case .failure(let error) = result { throw error }
-        }
-        for r in rejects {
-            logger.notice(
-                "rejected to dead-letter queue",
-                metadata: [
-                    "code": "\(r.reject.code.rawValue)", "topic": "\(r.message.topic)",
-                    "partition": "\(r.message.partition)", "offset": "\(r.message.offset)",
-                ])
-        }
     }
 
     func backoff(_ attempt: Int) -> Duration {

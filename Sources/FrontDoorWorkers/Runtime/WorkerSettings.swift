@@ -35,6 +35,13 @@ public struct WorkerSettings: Sendable {
     public var schedulerInterval: Duration = .seconds(5)
     /// How often the relay looks for unsent notifications when idle.
     public var relayInterval: Duration = .milliseconds(200)
+    /// How long a relay owns the rows it claimed (longer than the producer's 30 s message
+    /// timeout): a relay that dies leaves them to another after this.
+    public var relayLease: Duration = .seconds(90)
+    /// First wait before a notification whose send failed is tried again; it doubles per failure
+    /// up to ``relayRetryMaximum``.
+    public var relayRetryInitial: Duration = .seconds(1)
+    public var relayRetryMaximum: Duration = .seconds(300)
     /// Overrides "today" for the CME clock.
     public var today: String?
 
@@ -61,6 +68,11 @@ public struct WorkerSettings: Sendable {
             kafkaProperties[property] = value
         }
     }
+
+    /// How long a worker process's graceful shutdown may take before its services are cancelled:
+    /// below the deployment's grace period (Compose `stop_grace_period: 30s`, Kubernetes
+    /// `terminationGracePeriodSeconds: 40`), so the process exits by itself before SIGKILL.
+    public static let maximumGracefulShutdownDuration: Duration = .seconds(25)
 
     /// Every environment variable the settings read (besides `FRONTDOOR_KAFKA_<PROPERTY>`
     /// pass-throughs), so deployment files can be checked against it.

@@ -5,6 +5,7 @@ import FrontDoorStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The referral worker: the Digital Front Door's `referral.received.v1` and
 /// `referral.resolved.v1` from `frontdoor.referrals.v1`.
@@ -144,51 +145,75 @@ public final class CMEOverdueScheduler: Service, Sendable {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let raised = try await checkOnce()
+                // Cut short by graceful shutdown, also while the pool waits for a database that is down.
+                let raised = try await cancelWhenGracefulShutdown { try await self.checkOnce() }
                 if raised > 0 { logger.info("cme-overdue raised", metadata: ["cases": "\(raised)"]) }
-            } catch let error as CancellationError {
-                throw error
             } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 logger.warning("overdue check failed; will retry", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: settings.schedulerInterval)
+            await sleepUnlessShuttingDown(settings.schedulerInterval)
         }
+        logger.info("cme-overdue scheduler stopping")
     }
 
+    /// Cases found due that the scheduler cannot notify (no referral row, no due date): each is
+    /// logged once and left alone by later checks of this process, never marked notified.
+    let skipped = Mutex<Set<String>>([])
+
     /// Raises `cme-overdue` for every due case; returns how many were raised.
+    ///
+    /// A case is marked notified only in the transaction that enqueues its notification, built
+    /// from the case's stored `due_by` (the deadline fixed when it opened; recomputing it with a
+    /// calendar changed since could find it "not yet overdue" and mark it without a notification).
+    /// A case it cannot handle is skipped, so every pass ends.
     @discardableResult
     public func checkOnce() async throws -> Int {
         let today = self.today
         var total = 0
         while true {
-            let raised = try await database.withTransaction { tx -> Int in
-                let due = try await tx.overdueCMECases(dueOnOrBefore: StoreDate(today.adding(days: -1)), limit: 200)
-                guard !due.isEmpty else { return -1 }
+            let excluded = Array(skipped.withLock { $0 })
+            let (found, raised, cannotHandle) = try await database.withTransaction { tx -> (Int, Int, [(String, String)]) in
+                let due = try await tx.overdueCMECases(
+                    dueOnOrBefore: StoreDate(today.adding(days: -1)), excluding: excluded, limit: 200)
+                guard !due.isEmpty else { return (0, 0, []) }
                 var outbox: [OutboxMessage] = []
                 var audit: [StoreAuditEntry] = []
                 var notified: [String] = []
+                var cannotHandle: [(String, String)] = []
                 for c in due {
+                    guard let dueBy = c.dueBy else {
+                        cannotHandle.append((c.caseId, "the case has no due date"))
+                        continue
+                    }
                     let referrals = try await tx.referrals(caseId: c.caseId).sorted { $0.receivedTime < $1.receivedTime }
-                    guard let first = referrals.first else { continue }
+                    guard let first = referrals.first else {
+                        cannotHandle.append((c.caseId, "the case has no referral"))
+                        continue
+                    }
                     let child = (try? JSONDecoder().decode(ReferredChild.self, from: first.childJSON)).map(PupilProfile.init) ?? PupilProfile()
                     let state = CMECaseState(
                         caseId: c.caseId, upn: c.upn.flatMap { try? UPN(validating: $0) },
                         laestab: c.laestab.flatMap { try? LAESTAB(validating: $0) }, receivedAt: first.receivedTime,
                         child: child, safeguardingConcern: referrals.contains { $0.safeguardingConcern })
-                    if let (n, a) = ReferralRules.cmeOverdue(case: state, today: today, context: context) {
-                        outbox.append(outbound.row(n))
-                        audit.append(StoreAuditEntry(a))
+                    guard let (n, a) = ReferralRules.cmeOverdue(case: state, deadline: LocalDate(dueBy), today: today, context: context)
+                    else {
+                        cannotHandle.append((c.caseId, "no notification could be built"))
+                        continue
                     }
-                    // Marked either way: a case the clock says is not yet overdue on its own due
-                    // date cannot exist (the due date is the clock's deadline).
+                    outbox.append(outbound.row(n))
+                    audit.append(StoreAuditEntry(a))
                     notified.append(c.caseId)
                 }
                 try await tx.enqueue(outbox)
                 try await tx.auditOnce(audit)
                 try await tx.markOverdueNotified(caseIds: notified)
-                return outbox.count
+                return (due.count, outbox.count, cannotHandle)
             }
-            if raised < 0 { return total }
+            for (caseId, why) in cannotHandle where skipped.withLock({ $0.insert(caseId).inserted }) {
+                logger.error("overdue CME case skipped: cannot raise cme-overdue", metadata: ["caseId": "\(caseId)", "why": "\(why)"])
+            }
+            if found == 0 { return total }
             total += raised
         }
     }
