@@ -202,6 +202,9 @@ struct RuntimeFaultTests {
                 _ = try await db.rows(
                     "DELETE FROM attendance_marks m WHERE NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = m.event_id)")
                 _ = try await db.rows("UPDATE consumer_offsets SET next_offset = 20")
+                // The private cluster commits asynchronously and stops in immediate mode: flush
+                // what this test just wrote, or the stop could lose it too.
+                _ = try await db.rows("CHECKPOINT")
                 try await stackScript(["pg-private-stop", dir])
 
                 try await InProcessWorkers.with([.attendance], relay: false, database: db.store, settings: settings) { _ in
