@@ -89,8 +89,13 @@ public final class KafkaConsumer: Sendable {
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError.broker(error) }
     }
 
-    /// Waits for messages and returns up to `maxMessages` of them, as soon as that many have
-    /// arrived or `timeout` has passed (possibly none).
+    /// Waits for messages and returns up to `maxMessages` of them, and about `maxBytes` at most,
+    /// as soon as that many have arrived or `timeout` has passed (possibly none).
+    ///
+    /// A message's size is its key, value and headers. The batch ends with the message that
+    /// brings it to `maxBytes` or more, so it holds at most `maxBytes` plus one message (messages
+    /// are limited by the broker's `message.max.bytes`); a message larger than `maxBytes` forms a
+    /// batch of its own, never a stalled partition.
     ///
     /// Rebalances happen inside this call: the ``KafkaRebalanceHandler`` runs on the poll thread
     /// meanwhile. Messages of partitions revoked during the call are not returned. Errors that
@@ -101,11 +106,13 @@ public final class KafkaConsumer: Sendable {
     ///   hit a fatal error.
     public func poll(
         maxMessages: Int = 1000,
+        maxBytes: Int = .max,
         timeout: Duration = .milliseconds(100)
     ) async throws(KafkaError) -> KafkaConsumerBatch {
-        precondition(maxMessages > 0, "maxMessages must be positive")
+        let maxMessages = max(1, maxMessages)
+        let maxBytes = max(1, maxBytes)
         return try await self.pollQueue.runBlocking { () throws(KafkaError) -> KafkaConsumerBatch in
-            try self.pollBlocking(maxMessages: maxMessages, timeout: timeout)
+            try self.pollBlocking(maxMessages: maxMessages, maxBytes: maxBytes, timeout: timeout)
         }
     }
 
@@ -199,6 +206,23 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Moves the fetch position of assigned `partitions` (paused or not): the next message
+    /// consumed from each is the one at its offset (or ``KafkaTopicPartitionOffset/beginning`` /
+    /// ``KafkaTopicPartitionOffset/end``). Messages already fetched for them are discarded.
+    /// Waits (at most `timeout`) until librdkafka has applied every seek.
+    public func seek(_ offsets: [KafkaTopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) {
+        try self.ensureOpen()
+        guard !offsets.isEmpty else { return }
+        try await self.commitQueue.runBlocking { () throws(KafkaError) in
+            try RDKafkaTopicPartitionList.with(offsets) { list throws(KafkaError) in
+                if let error = rd_kafka_seek_partitions(self.client.handle, list, timeout.rdKafkaTimeout) {
+                    throw KafkaError.consuming(error)
+                }
+                if let error = RDKafkaTopicPartitionList.firstError(in: list) { throw KafkaError.broker(error) }
+            }
+        }
+    }
+
     /// The partitions currently assigned to this consumer, sorted by topic and partition.
     public func assignment() throws(KafkaError) -> [KafkaTopicPartition] {
         try self.ensureOpen()
@@ -240,7 +264,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The poll loop; runs on `pollQueue`.
-    private func pollBlocking(maxMessages: Int, timeout: Duration) throws(KafkaError) -> KafkaConsumerBatch {
+    private func pollBlocking(maxMessages: Int, maxBytes: Int, timeout: Duration) throws(KafkaError) -> KafkaConsumerBatch {
         try self.ensureOpen()
         let handle = self.client.handle
         let clock = ContinuousClock()
@@ -250,8 +274,9 @@ public final class KafkaConsumer: Sendable {
         messages.reserveCapacity(min(maxMessages, 4096))
         var topicNames = TopicNameCache()
         var polledOnce = false
+        var bytes = 0
 
-        while messages.count < maxMessages {
+        while messages.count < maxMessages && bytes < maxBytes {
             let remaining = clock.now.duration(to: deadline)
             if remaining <= .zero && polledOnce { break }
             polledOnce = true
@@ -264,6 +289,7 @@ public final class KafkaConsumer: Sendable {
                 revocations = currentRevocations
                 let revoked = self.rebalance.takeRevoked()
                 messages.removeAll { revoked.contains($0.topicPartition) }
+                bytes = messages.reduce(0) { $0 + $1.size }
             }
 
             guard let raw else { continue }
@@ -275,7 +301,9 @@ public final class KafkaConsumer: Sendable {
                 self.logConsumerError(raw.pointee, cache: &topicNames)
                 continue
             }
-            messages.append(Self.message(raw, topicNames: &topicNames))
+            let message = Self.message(raw, topicNames: &topicNames)
+            bytes += message.size
+            messages.append(message)
         }
         return KafkaConsumerBatch(messages: messages)
     }

@@ -1,4 +1,4 @@
-/// The messages returned by one ``KafkaConsumer/poll(maxMessages:timeout:)``, in the order
+/// The messages returned by one ``KafkaConsumer/poll(maxMessages:maxBytes:timeout:)``, in the order
 /// librdkafka delivered them (offset order within each partition).
 public struct KafkaConsumerBatch: Sendable, RandomAccessCollection {
     public var messages: [KafkaConsumerMessage]

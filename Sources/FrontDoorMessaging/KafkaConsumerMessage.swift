@@ -41,6 +41,11 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
         KafkaTopicPartitionOffset(topic: self.topic, partition: self.partition, offset: self.offset + 1)
     }
 
+    /// The bytes this message holds: key, value and headers (what ``KafkaConsumer/poll(maxMessages:maxBytes:timeout:)`` bounds).
+    public var size: Int {
+        (self.key?.count ?? 0) + self.value.count + self.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+    }
+
     /// The value of the first header named `key`, if any.
     public func header(_ key: String) -> [UInt8]? {
         self.headers.first { $0.key == key }?.value

@@ -11,7 +11,7 @@ import PostgresNIO
 /// try await database.withTransaction { tx in
 ///     let fresh = try await tx.claimEvents(batch)
 ///     try await tx.insertMarks(marks.filter { fresh.contains($0.eventKey) })
-///     try await tx.saveOffsets(group: group, topic: topic, [(0, 42)])
+///     try await tx.saveOffsets(group: group, topic: topic, [(0, 42)], expecting: [0: 17])
 /// }
 /// ```
 ///

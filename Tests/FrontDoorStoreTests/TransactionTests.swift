@@ -24,7 +24,7 @@ struct TransactionTests {
 
     /// Writes one batch's worth of everything: offsets, claims, facts, outbox.
     static func writeBatch(_ tx: StoreTransaction) async throws {
-        try await tx.saveOffsets(group: "attendance", topic: "frontdoor.attendance.v1", [(0, 42), (1, 7)])
+        try await tx.saveOffsets(group: "attendance", topic: "frontdoor.attendance.v1", [(0, 42), (1, 7)], expecting: [:])
         let claimed = try await tx.claimEvents([
             EventClaim(source: "urn:laestab:8862001", id: "e1", topic: "frontdoor.attendance.v1", partition: 0, offset: 41)
         ])
@@ -75,18 +75,51 @@ struct TransactionTests {
         }
     }
 
-    @Test("saveOffsets stores exactly what it is given, backwards included")
-    func offsetsAreStoredAsGiven() async throws {
+    @Test("saveOffsets moves each offset from the expected one, backwards too when expected")
+    func offsetsMoveFromTheExpectedOnes() async throws {
         try await TestDatabase.with { database in
             try await database.withTransaction { tx throws in
-                try await tx.saveOffsets(group: "g", topic: "t", [(0, 100), (2, 5)])
-                try await tx.saveOffsets(group: "other", topic: "t", [(0, 1)])
+                try await tx.saveOffsets(group: "g", topic: "t", [(0, 100), (2, 5)], expecting: [:])
+                try await tx.saveOffsets(group: "other", topic: "t", [(0, 1)], expecting: [:])
             }
             try await database.withTransaction { tx throws in
-                try await tx.saveOffsets(group: "g", topic: "t", [(0, 90), (1, 3), (1, 4)])
+                try await tx.saveOffsets(group: "g", topic: "t", [(0, 90), (1, 3), (1, 4)], expecting: [0: 100])
             }
             let offsets = try await database.withTransaction { tx throws in try await tx.loadOffsets(group: "g", topic: "t") }
             #expect(offsets == [0: 90, 1: 4, 2: 5])
+        }
+    }
+
+    /// architecture.md, a zombie worker: an owner that lost its partitions (a long pause, a
+    /// database outage) must not move the new owner's offsets, backwards or at all.
+    @Test("a stale expected offset aborts the write and leaves every stored offset as it was")
+    func staleExpectedOffsetIsRefused() async throws {
+        try await TestDatabase.with { database in
+            try await database.withTransaction { tx throws in
+                try await tx.saveOffsets(group: "g", topic: "t", [(0, 100), (1, 7)], expecting: [:])
+            }
+            // The zombie read 40 (and 7); the new owner has committed up to 100 since.
+            let stale = await #expect(throws: StoredOffsetsMoved.self) {
+                try await database.withTransaction { tx throws in
+                    try await tx.saveOffsets(group: "g", topic: "t", [(0, 50), (1, 9)], expecting: [0: 40, 1: 7])
+                }
+            }
+            #expect(stale?.partitions == [0])
+            // Expecting no stored offset where there is one is just as stale.
+            let fresh = await #expect(throws: StoredOffsetsMoved.self) {
+                try await database.withTransaction { tx throws in
+                    try await tx.saveOffsets(group: "g", topic: "t", [(1, 9), (3, 1)], expecting: [:])
+                }
+            }
+            #expect(fresh?.partitions == [1])
+            // Expecting a stored offset where there is none, too.
+            await #expect(throws: StoredOffsetsMoved.self) {
+                try await database.withTransaction { tx throws in
+                    try await tx.saveOffsets(group: "g", topic: "t", [(4, 9)], expecting: [4: 3])
+                }
+            }
+            let offsets = try await database.withTransaction { tx throws in try await tx.loadOffsets(group: "g", topic: "t") }
+            #expect(offsets == [0: 100, 1: 7])
         }
     }
 
@@ -214,7 +247,7 @@ struct TransactionTests {
         try await TestDatabase.with { database in
             let error = await #expect(throws: StoreError.self) {
                 try await database.withTransaction(readOnly: true) { tx throws in
-                    try await tx.saveOffsets(group: "g", topic: "t", [(0, 1)])
+                    try await tx.saveOffsets(group: "g", topic: "t", [(0, 1)], expecting: [:])
                 }
             }
             #expect(error?.sqlState == "25006")

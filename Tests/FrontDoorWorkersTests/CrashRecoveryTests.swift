@@ -55,7 +55,9 @@ struct CrashRecoveryTests {
             let stopped = try await second.waitForExit()
             #expect(stopped.reason == .exit && stopped.status == 0, "restarted worker drained and exited 0: \(second.logTail)")
             #expect(
-                second.log.split(separator: "\n").contains { $0.contains("partitions assigned") && !$0.contains("fromDatabase=0 ") },
+                second.log.split(separator: "\n").contains {
+                    $0.contains("partitions started from stored offsets") && !$0.contains("fromDatabase=0 ")
+                },
                 "the restarted worker resumed from offsets in PostgreSQL: \(second.logTail)")
             return try await Totals.of(db)
         }

@@ -27,4 +27,12 @@ struct WorkerSettingsTests {
         #expect(s.sessionTimeout == .milliseconds(6000))
         #expect(s.today == "2026-10-20")
     }
+
+    /// A batch is bounded in bytes too: 16 MiB unless FRONTDOOR_BATCH_BYTES says otherwise.
+    @Test func batchBytesDefaultsTo16MiBAndComesFromTheEnvironment() {
+        #expect(WorkerSettings(environment: [:]).batchBytes == 16 * 1024 * 1024)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_BYTES": "1048576"]).batchBytes == 1_048_576)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_BYTES": "0"]).batchBytes == 16 * 1024 * 1024)
+        #expect(WorkerSettings.environmentVariables.contains("FRONTDOOR_BATCH_BYTES"))
+    }
 }

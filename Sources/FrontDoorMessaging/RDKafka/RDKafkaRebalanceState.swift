@@ -100,6 +100,11 @@ final class RDKafkaRebalanceState: Sendable {
         } else {
             Self.check(rd_kafka_assign(handle, copy), "assign", logger)
         }
+        // Paused before this callback returns, so no poll returns a message of these partitions
+        // until the caller resumes them (librdkafka discards anything already fetched).
+        if !partitions.isEmpty, self.handler?.pausesAssignedPartitions == true {
+            Self.check(rd_kafka_pause_partitions(handle, copy), "pause", logger)
+        }
     }
 
     private func revoke(

@@ -24,7 +24,4 @@ extension Migration {
         ]
     )
 
-    /// Holds version 5, which another change of issue 8 adds; replace it with that migration when
-    /// both are merged (versions must follow each other without gaps). It does nothing.
-    static let reservedVersion5 = Migration(version: 5, name: "reserved-5", statements: ["SELECT 1"])
 }

@@ -1,9 +1,7 @@
 extension Migration {
     /// frontdoor's schema, oldest first. ``Migrator`` applies the ones a database lacks.
     public static let all: [Migration] = [
-        initialSchema, auditIds, lookupIndexes, reportIndexes,
-        reservedVersion5,  // version 5: another change of issue 8
-        outboxRetries,
+        initialSchema, auditIds, lookupIndexes, reportIndexes, rejectedOnce, outboxRetries,
     ]
 
     /// The first schema: reference data, facts, cases, enforcement, rule state, outbox,

@@ -28,3 +28,19 @@ public struct EventClaim: Sendable, Hashable {
         self.offset = offset
     }
 }
+
+/// A message sent to a dead-letter topic, as counted in `rejected_events` (no payload).
+public struct RejectedEventRecord: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// The reject code, e.g. `invalid-json`.
+    public var errorCode: String
+
+    public init(topic: String, partition: Int32, offset: Int64, errorCode: String) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.errorCode = errorCode
+    }
+}

@@ -44,14 +44,42 @@ extension StoreTransaction {
         return !rows.isEmpty
     }
 
-    /// Counts a message sent to the dead-letter topic. Stores no payload.
+    /// Gives claims back: the events become unprocessed again, so a replay (from the dead-letter
+    /// queue, after the fault is fixed) processes them. For events dead-lettered in the batch
+    /// that claimed them.
+    public func releaseClaims(_ keys: [EventKey]) async throws {
+        guard !keys.isEmpty else { return }
+        try await self.execute(
+            """
+            DELETE FROM processed_events p
+            USING unnest(\(keys.map(\.source))::text[], \(keys.map(\.id))::text[]) AS k(source, event_id)
+            WHERE p.source = k.source AND p.event_id = k.event_id
+            """,
+            "release event claims"
+        )
+    }
+
+    /// Counts a message sent to the dead-letter topic, once: recording the same message (topic,
+    /// partition, offset) again, as a retried or re-read batch does, changes nothing. Stores no payload.
     public func recordRejected(topic: String, partition: Int32, offset: Int64, errorCode: String) async throws {
+        try await self.recordRejected([
+            RejectedEventRecord(topic: topic, partition: partition, offset: offset, errorCode: errorCode)
+        ])
+    }
+
+    /// Counts many rejected messages in one statement, each once (see
+    /// ``recordRejected(topic:partition:offset:errorCode:)``).
+    public func recordRejected(_ rejects: [RejectedEventRecord]) async throws {
+        guard !rejects.isEmpty else { return }
         try await self.execute(
             """
             INSERT INTO rejected_events (topic, partition, "offset", error_code)
-            VALUES (\(topic), \(partition), \(offset), \(errorCode))
+            SELECT * FROM unnest(
+                \(rejects.map(\.topic))::text[], \(rejects.map(\.partition))::int4[], \(rejects.map(\.offset))::int8[],
+                \(rejects.map(\.errorCode))::text[])
+            ON CONFLICT (topic, partition, "offset") DO NOTHING
             """,
-            "record rejected event"
+            "record rejected events"
         )
     }
 

@@ -10,18 +10,34 @@ import Synchronization
 /// The worker runtime: consume a batch, decode it, write its facts, decisions, outbox rows
 /// and next offsets in **one** PostgreSQL transaction, then tell Kafka (a hint for lag tools).
 ///
-/// - Offsets live in PostgreSQL: on assignment each partition starts from the offset stored
-///   there (``StoredOffsets``), so a crash at any instant loses nothing and counts nothing twice.
+/// - Offsets live in PostgreSQL: a newly assigned partition stays paused until its offset has
+///   been read from there (``StoredOffsets``), however long the database takes to answer, so a
+///   crash or an outage at any instant loses nothing and counts nothing twice. Each batch moves
+///   the stored offsets by compare-and-set from the ones this worker read or last committed: a
+///   worker that lost a partition (a zombie, after a long pause) can never commit for it, and
+///   drops the batch and reads the offset again instead.
 /// - Rejects go to `<topic>.dlq` with the headers of events.md in the same batch, before its
 ///   transaction commits; a rejected message never stops its partition. A crash between the
-///   DLQ send and the commit can send a reject to the DLQ twice (at least once).
-/// - A database outage pauses consumption (no polling) and retries the batch with capped
-///   exponential backoff; then it resumes where it was, with nothing lost.
+///   DLQ send and the commit can send a reject to the DLQ twice (at least once); it is counted in
+///   `rejected_events` once. An original the DLQ refuses for good (too large) goes as a stub with
+///   its headers, size and SHA-256 (``DeadLetterQueue``); if even the stub is refused, the reject
+///   stays recorded in `rejected_events` and the partition moves on.
+/// - A database outage pauses every partition and retries the batch with capped exponential
+///   backoff, polling meanwhile so that the group membership survives (also while a database
+///   call has not answered for a second: a pool waiting for a server that is down); partitions revoked
+///   meanwhile leave the batch in hand. Then it resumes where it was, with nothing lost.
 /// - A statement that fails on one event's data (a bug, a constraint) would fail every retry:
 ///   the batch is then processed event by event in savepoints and the failing event goes to the
-///   DLQ as `processing-failed`, so one bad event never stalls a partition.
+///   DLQ as `processing-failed`, unclaimed, so a replay processes it once the fault is fixed.
+///   A failure that is not about one event's data (``isSystemic(_:)``: a missing column, a
+///   privilege, a read-only database, or the same SQLSTATE for more than half of the batch's
+///   events, at least two) dead-letters nothing: the batch is rolled back and retried with
+///   backoff, and the partition waits for the fault to be fixed.
 /// - On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it finishes the batch in
-///   hand, commits, leaves the group and returns.
+///   hand if the database answers, commits, leaves the group and returns; while it is retrying
+///   (a database outage, a systemic failure), waiting for stored offsets or for a database call
+///   that has not answered for a second, it returns at once without committing the batch in
+///   hand, which the next owner reads again.
 /// - Every batch first checks that PostgreSQL still holds the offsets this worker last committed
 ///   for its partitions. A database that loses acknowledged commits (a crash with asynchronous
 ///   commit, a failover to an asynchronous replica) would otherwise leave the events of those
@@ -36,8 +52,8 @@ public final class BatchWorker: Service, Sendable {
     let group: String
     let logger: Logger
     public let stats = WorkerStats()
-    /// The next offset PostgreSQL holds for each partition this worker owns, as far as it knows:
-    /// read on assignment, advanced by each committed batch.
+    /// The partitions this worker owns and the next offset PostgreSQL holds for each, as far as
+    /// it knows: read after assignment, advanced by each committed batch.
     let committed = CommittedOffsets()
 
     public init(
@@ -56,7 +72,7 @@ public final class BatchWorker: Service, Sendable {
 
     public func run() async throws {
         while true {
-            let offsets = StoredOffsets(database: database, group: group, committed: committed, logger: logger)
+            let offsets = StoredOffsets(committed: committed, logger: logger)
             let consumer = try KafkaConsumer(
                 configuration: settings.consumerConfiguration(group: group), rebalanceHandler: offsets, logger: logger)
             try consumer.subscribe(topics: handler.topics)
@@ -72,21 +88,27 @@ public final class BatchWorker: Service, Sendable {
                 committed.reset()
                 continue
             }
-            logger.info("draining: last batch committed, leaving the group", metadata: stats.metadata)
+            logger.info("draining: leaving the group", metadata: stats.metadata)
             try? await consumer.commit()
             try await consumer.close()
             return
         }
     }
 
+    /// Whether the worker must stop: a graceful shutdown or cancellation.
+    var isStopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
     /// Polls and processes batches until shutdown.
     func consume(_ consumer: KafkaConsumer) async throws {
         var lastReport = ContinuousClock.now
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch = try await consumer.poll(maxMessages: settings.batchSize, timeout: settings.batchWait)
+        while !isStopping {
+            guard try await startPendingPartitions(consumer) else { return }
+            let polled = try await consumer.poll(
+                maxMessages: settings.batchSize, maxBytes: settings.batchBytes, timeout: settings.batchWait)
+            let batch = readyMessages(of: polled)
             if !batch.isEmpty {
-                try await process(batch, consumer: consumer)
-                try consumer.storeOffsets(for: batch)
+                guard let done = try await process(batch, consumer: consumer) else { return }
+                try consumer.storeOffsets(for: done)
                 try? consumer.commitInBackground()
             }
             if ContinuousClock.now - lastReport > .seconds(30) {
@@ -96,8 +118,255 @@ public final class BatchWorker: Service, Sendable {
         }
     }
 
-    /// Processes one polled batch until it is committed, retrying while the database is down.
-    func process(_ batch: KafkaConsumerBatch, consumer: KafkaConsumer) async throws {
+    /// The messages of `batch` this worker may process: those of partitions it owns whose
+    /// start it has read from PostgreSQL. A message of any other partition (librdkafka returned
+    /// it before the partition was paused) moved the consumer's position past an unprocessed
+    /// message, so that partition's offset is read again before it is consumed further.
+    func readyMessages(of batch: KafkaConsumerBatch) -> KafkaConsumerBatch {
+        guard !batch.isEmpty else { return batch }
+        let ready = committed.ready
+        let kept = batch.messages.filter { ready.contains($0.topicPartition) }
+        if kept.count == batch.count { return batch }
+        let strays = Set(batch.messages.map(\.topicPartition)).subtracting(ready)
+        committed.readAgain(strays)
+        return KafkaConsumerBatch(messages: kept)
+    }
+
+    /// Reads the stored offsets of partitions assigned (or sent back) since the last batch, moves
+    /// them there and resumes them. While PostgreSQL does not answer, every partition stays
+    /// paused and the consumer keeps polling, so it stays in its group, until the offsets are
+    /// read: a partition never starts from Kafka's committed offset, which is ahead of
+    /// PostgreSQL's exactly when the database lost commits. Returns `false` on shutdown.
+    func startPendingPartitions(_ consumer: KafkaConsumer) async throws -> Bool {
+        var attempt = 0
+        while true {
+            let pending = committed.pending
+            guard !pending.isEmpty else { return true }
+            if isStopping { return false }
+            do {
+                var paused = false
+                let starts = try await whilePolling(consumer, paused: &paused) { [database, group] in
+                    try await database.withTransaction(readOnly: true) { tx in
+                        var starts: [KafkaTopicPartition: Int64?] = [:]
+                        for topic in Set(pending.map(\.topic)) {
+                            let stored = try await tx.loadOffsets(group: group, topic: topic)
+                            for p in pending where p.topic == topic { starts[p] = stored[p.partition] }
+                        }
+                        return starts
+                    }
+                }
+                // A partition PostgreSQL has no offset for has never had a batch committed: it
+                // starts from the beginning, not from Kafka's committed offset (only a hint).
+                let seeks = starts.map { KafkaTopicPartitionOffset($0.key, offset: $0.value ?? KafkaTopicPartitionOffset.beginning) }
+                try await consumer.seek(seeks)
+                committed.started(starts)
+                resumeReady(consumer)
+                logger.info(
+                    "partitions started from stored offsets",
+                    metadata: [
+                        "partitions": "\(starts.keys.map(\.description).sorted().joined(separator: ","))",
+                        "fromDatabase": "\(starts.values.filter { $0 != nil }.count)",
+                    ])
+                if attempt > 0 || paused {
+                    logger.notice("stored offsets read after waiting for the database", metadata: ["attempts": "\(attempt + 1)"])
+                }
+                return true
+            } catch {
+                if isStopping { return false }
+                if error is CancellationError { throw error }
+                pauseAssignment(consumer)
+                let wait = backoff(attempt)
+                logger.warning(
+                    "could not read stored offsets; partitions stay paused, retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
+                stats.retries.add(1, ordering: .relaxed)
+                attempt += 1
+                guard try await idle(consumer, for: wait) else { return false }
+            }
+        }
+    }
+
+    /// Pauses every assigned partition (the ready ones are resumed by ``resumeReady(_:)``).
+    func pauseAssignment(_ consumer: KafkaConsumer) {
+        if let assigned = try? consumer.assignment(), !assigned.isEmpty { try? consumer.pause(assigned) }
+    }
+
+    /// Resumes the partitions whose start is known; pending ones stay paused until
+    /// ``startPendingPartitions(_:)`` has moved them.
+    func resumeReady(_ consumer: KafkaConsumer) {
+        let ready = committed.ready
+        if let assigned = try? consumer.assignment() {
+            let resumable = assigned.filter { ready.contains($0) }
+            if !resumable.isEmpty { try? consumer.resume(resumable) }
+        }
+    }
+
+    /// Runs a database call; if it has not answered within a second (a pool waiting for a
+    /// server that is down, a lock), pauses every partition and polls until it does, so that the
+    /// consumer stays in its group and serves rebalances meanwhile. On shutdown such a slow call
+    /// is cancelled (it throws `CancellationError`): nothing it did is committed.
+    func whilePolling<T: Sendable>(
+        _ consumer: KafkaConsumer, paused: inout Bool, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let done = CompletionFlag()
+        let task = Task {
+            defer { done.set() }
+            return try await operation()
+        }
+        return try await withTaskCancellationHandler {
+            let patience = ContinuousClock.now + .seconds(1)
+            while !done.isSet && ContinuousClock.now < patience { try? await Task.sleep(for: .milliseconds(2)) }
+            if !done.isSet {
+                logger.warning("database not answering; consumption paused, polling meanwhile")
+                pauseAssignment(consumer)
+                paused = true
+            }
+            while !done.isSet {
+                if isStopping { task.cancel() }
+                let stray = try await consumer.poll(
+                    maxMessages: settings.batchSize, maxBytes: settings.batchBytes, timeout: .milliseconds(100))
+                if !stray.isEmpty {
+                    committed.readAgain(Set(stray.map(\.topicPartition)))
+                    pauseAssignment(consumer)
+                }
+            }
+            return try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    /// Waits `wait` while polling, partitions paused, so that the consumer stays in its group
+    /// (`max.poll.interval.ms`) and serves rebalances. Returns `false` at once on shutdown.
+    func idle(_ consumer: KafkaConsumer, for wait: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + wait
+        repeat {
+            if isStopping { return false }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            let stray = try await consumer.poll(
+                maxMessages: settings.batchSize, maxBytes: settings.batchBytes,
+                timeout: max(.zero, min(remaining, .milliseconds(100))))
+            if !stray.isEmpty {
+                // Paused partitions return nothing; a message here moved a position past a message
+                // not processed: read that partition's offset again before consuming it.
+                committed.readAgain(Set(stray.map(\.topicPartition)))
+                pauseAssignment(consumer)
+            }
+        } while ContinuousClock.now < deadline
+        return !isStopping
+    }
+
+    /// Processes one polled batch until it is committed, retrying while the database is down or
+    /// a systemic failure lasts. Returns the messages it committed (the batch less the partitions
+    /// this worker lost meanwhile), or `nil` when it stopped for a shutdown without committing.
+    func process(_ polled: KafkaConsumerBatch, consumer: KafkaConsumer) async throws -> KafkaConsumerBatch? {
+        var batch = polled
+        var (valid, rejects) = decode(batch)
+        var attempt = 0
+        var isolate = false
+        var paused = false
+        var interrupted = false
+        defer { if paused { resumeReady(consumer) } }
+        while true {
+            // Partitions revoked (or sent back to be read again) while this batch waited are no
+            // longer this worker's to commit: their next owner reads them again.
+            let ready = committed.ready
+            if batch.contains(where: { !ready.contains($0.topicPartition) }) {
+                batch = KafkaConsumerBatch(messages: batch.messages.filter { ready.contains($0.topicPartition) })
+                (valid, rejects) = decode(batch)
+                logger.notice("batch in hand reduced to the partitions this worker still owns", metadata: ["messages": "\(batch.count)"])
+                if batch.isEmpty { return batch }
+            }
+            if (attempt > 0 || interrupted) && isStopping {
+                logger.notice("shutting down; the batch in hand is not committed, its partitions' next owner reads it again")
+                return nil
+            }
+            do {
+                let isolated = isolate
+                let outcome: BatchOutcome
+                let write: @Sendable () async throws -> BatchOutcome = { [batch, valid, rejects] in
+                    try await self.database.withTransaction { tx in
+                        try await self.apply(batch, valid: valid, rejects: rejects, isolate: isolated, in: tx)
+                    }
+                }
+                outcome = try await whilePolling(consumer, paused: &paused, write)
+                committed.advance(batch.nextOffsets)
+                stats.record(outcome)
+                if attempt > 0 { logger.notice("batch committed after retry", metadata: ["attempts": "\(attempt + 1)"]) }
+                return batch
+            } catch let moved as StoredOffsetsMoved {
+                // Another worker committed for these partitions since this one read their offsets:
+                // drop their messages and read where they stand now.
+                logger.warning(
+                    "stored offsets moved under this worker; dropping their messages and reading the offsets again",
+                    metadata: ["topic": "\(moved.topic)", "partitions": "\(moved.partitions.map(String.init).joined(separator: ","))"])
+                stats.fenced.add(1, ordering: .relaxed)
+                committed.readAgain(Set(moved.partitions.map { KafkaTopicPartition(topic: moved.topic, partition: $0) }))
+                continue
+            } catch is CancellationError where Task.isShuttingDownGracefully {
+                interrupted = true
+                continue
+            } catch let error as StoreError where error.isRetryable {
+                let wait = backoff(attempt)
+                logger.warning(
+                    "database unavailable; consumption paused, retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
+                stats.retries.add(1, ordering: .relaxed)
+                attempt += 1
+                pauseAssignment(consumer)
+                paused = true
+                guard try await idle(consumer, for: wait) else { continue }
+            } catch let error as KafkaError {
+                let wait = backoff(attempt)
+                logger.warning(
+                    "dead-letter queue unavailable; retrying the batch",
+                    metadata: ["error": "\(error)", "retryInMs": "\(wait.milliseconds)"])
+                attempt += 1
+                pauseAssignment(consumer)
+                paused = true
+                guard try await idle(consumer, for: wait) else { continue }
+            } catch let failure as SystemicFailure {
+                // Not about any one event: dead-letter nothing, wait for the fault to be fixed. The
+                // next attempt writes the batch as a whole again.
+                let wait = backoff(attempt)
+                logger.error(
+                    "batch fails for a reason that is not one event's data; nothing dead-lettered, retrying",
+                    metadata: [
+                        "error": "\(failure.error)", "failed": "\(failure.failed)", "events": "\(failure.events)",
+                        "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)",
+                    ])
+                stats.retries.add(1, ordering: .relaxed)
+                attempt += 1
+                isolate = false
+                pauseAssignment(consumer)
+                paused = true
+                guard try await idle(consumer, for: wait) else { continue }
+            } catch let error as StoreError {
+                if !isolate && !Self.isSystemic(error) {
+                    // Not retryable as a whole: find the event that fails and dead-letter only it.
+                    logger.error("batch failed; retrying event by event", metadata: ["error": "\(error)"])
+                    isolate = true
+                    continue
+                }
+                // A systemic failure, or even event by event the batch fails outside any one
+                // event's processing (a schema not migrated yet, a permission): keep the partition
+                // where it is and retry with backoff rather than skip or crash.
+                let wait = backoff(attempt)
+                logger.error(
+                    "batch cannot be written; retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
+                stats.retries.add(1, ordering: .relaxed)
+                attempt += 1
+                isolate = false
+                pauseAssignment(consumer)
+                paused = true
+                guard try await idle(consumer, for: wait) else { continue }
+            }
+        }
+    }
+
+    /// Decodes a batch into valid events and rejects (pure).
+    func decode(_ batch: KafkaConsumerBatch) -> (valid: [IncomingEvent], rejects: [RejectedMessage]) {
         var valid: [IncomingEvent] = []
         var rejects: [RejectedMessage] = []
         for message in batch {
@@ -106,63 +375,42 @@ public final class BatchWorker: Service, Sendable {
             case .failure(let reject): rejects.append(RejectedMessage(message: message, reject: reject))
             }
         }
-        var attempt = 0
-        var isolate = false
-        var paused: [KafkaTopicPartition] = []
-        defer { if !paused.isEmpty { try? consumer.resume(paused) } }
-        while true {
-            do {
-                let outcome = try await database.withTransaction { tx in
-                    try await self.apply(batch, valid: valid, rejects: rejects, isolate: isolate, in: tx)
-                }
-                committed.advance(batch.nextOffsets)
-                stats.record(outcome)
-                if attempt > 0 { logger.notice("batch committed after retry", metadata: ["attempts": "\(attempt + 1)"]) }
-                return
-            } catch let error as StoreError where error.isRetryable {
-                if paused.isEmpty, let assigned = try? consumer.assignment() {
-                    paused = assigned
-                    try? consumer.pause(assigned)
-                }
-                let wait = backoff(attempt)
-                logger.warning(
-                    "database unavailable; consumption paused, retrying",
-                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
-                stats.retries.add(1, ordering: .relaxed)
-                attempt += 1
-                try await Task.sleep(for: wait)
-            } catch let error as KafkaError {
-                let wait = backoff(attempt)
-                logger.warning(
-                    "dead-letter queue unavailable; retrying the batch",
-                    metadata: ["error": "\(error)", "retryInMs": "\(wait.milliseconds)"])
-                attempt += 1
-                try await Task.sleep(for: wait)
-            } catch let error as StoreError {
-                if !isolate {
-                    // Not retryable as a whole: find the event that fails and dead-letter only it.
-                    logger.error("batch failed; retrying event by event", metadata: ["error": "\(error)"])
-                    isolate = true
-                    continue
-                }
-                // Even event by event the batch fails outside any one event's processing (a
-                // schema not migrated yet, a permission): keep the partition where it is and
-                // retry with backoff rather than skip or crash.
-                let wait = backoff(attempt)
-                logger.error(
-                    "batch cannot be written; retrying",
-                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
-                stats.retries.add(1, ordering: .relaxed)
-                attempt += 1
-                try await Task.sleep(for: wait)
-            }
-        }
+        return (valid, rejects)
     }
 
     struct BatchOutcome: Sendable {
         var processed = 0
         var duplicates = 0
         var rejected: [RejectCode: Int] = [:]
+    }
+
+    /// SQLSTATE classes no event's data can cause: 42 (syntax error or access rule violation:
+    /// an undefined column or table, a privilege), 3F (invalid schema), 25 (invalid transaction
+    /// state: a read-only database), 0A (feature not supported), 58 and XX (system and internal
+    /// errors), F0 (configuration file).
+    static let systemicClasses: Set<String> = ["42", "3F", "25", "0A", "58", "XX", "F0"]
+
+    /// Whether `error` says the store is wrong for this code (a schema or privilege mismatch), not
+    /// that an event is: a row that cannot be decoded, or an SQLSTATE of ``systemicClasses``.
+    static func isSystemic(_ error: StoreError) -> Bool {
+        if error.code == .decoding || error.code == .migration || error.code == .invalidConfiguration { return true }
+        guard let state = error.sqlState, state.count >= 2 else { return false }
+        return systemicClasses.contains(String(state.prefix(2)))
+    }
+
+    /// The rule for a batch processed event by event: its failures are systemic (the batch is
+    /// retried, nothing dead-lettered) when one is systemic by its kind (``isSystemic(_:)``), or
+    /// when the same failure (SQLSTATE, or store error code without one) hit at least two events
+    /// and more than half of the events processed.
+    static func systemicFailure(_ failures: [StoreError], events: Int) -> SystemicFailure? {
+        if let first = failures.first(where: isSystemic) {
+            return SystemicFailure(error: first, failed: failures.count, events: events)
+        }
+        let byKind = Dictionary(grouping: failures) { $0.sqlState ?? "\($0.code)" }
+        guard let same = byKind.values.max(by: { $0.count < $1.count }), same.count >= 2, same.count * 2 > events,
+            let first = same.first
+        else { return nil }
+        return SystemicFailure(error: first, failed: failures.count, events: events)
     }
 
     func apply(
@@ -190,36 +438,59 @@ public final class BatchWorker: Service, Sendable {
             return fresh.contains(key) && seen.insert(key).inserted
         }
 
+        var failedCount = 0
         if isolate {
+            var failures: [StoreError] = []
+            var failed: [IncomingEvent] = []
             for event in new {
                 do {
                     try await tx.withSavepoint { sp in try await self.handler.handle([event], in: sp) }
                 } catch let error as StoreError where !error.isRetryable {
-                    rejects.append(
-                        RejectedMessage(
-                            message: event.message,
-                            reject: Reject(.processingFailed, "The event could not be processed and needs investigation.")))
-                    logger.error(
-                        "event dead-lettered after a processing failure",
-                        metadata: ["error": "\(error)", "partition": "\(event.message.partition)", "offset": "\(event.message.offset)"])
+                    failures.append(error)
+                    failed.append(event)
+                    // A missing column fails every event the same way: stop at the first.
+                    if Self.isSystemic(error) { break }
                 }
             }
+            if let systemic = Self.systemicFailure(failures, events: new.count) { throw systemic }
+            for (event, error) in zip(failed, failures) {
+                rejects.append(
+                    RejectedMessage(
+                        message: event.message,
+                        reject: Reject(.processingFailed, "The event could not be processed and needs investigation.")))
+                logger.error(
+                    "event dead-lettered after a processing failure",
+                    metadata: ["error": "\(error)", "partition": "\(event.message.partition)", "offset": "\(event.message.offset)"])
+            }
+            // A dead-lettered event was not processed: give its claim back, so that replaying it
+            // from the DLQ once the fault is fixed processes it.
+            try await tx.releaseClaims(failed.map { EventKey(source: $0.event.envelope.source, id: $0.event.envelope.id) })
+            failedCount = failed.count
         } else if !new.isEmpty {
             try await handler.handle(new, in: tx)
         }
 
-        for r in rejects {
-            try await tx.recordRejected(
-                topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, errorCode: r.reject.code.rawValue)
-        }
+        try await tx.recordRejected(
+            rejects.map {
+                RejectedEventRecord(
+                    topic: $0.message.topic, partition: $0.message.partition, offset: $0.message.offset,
+                    errorCode: $0.reject.code.rawValue)
+            })
         try await DeadLetterQueue(producer: dlqProducer, topics: settings.topics, logger: logger).send(rejects)
 
+        // Compare-and-set from the offsets this worker read or last committed: a worker that
+        // lost these partitions meanwhile cannot move them (StoredOffsetsMoved rolls back).
+        let expected = committed.snapshot
         var byTopic: [String: [(partition: Int32, nextOffset: Int64)]] = [:]
         for o in batch.nextOffsets { byTopic[o.topic, default: []].append((o.partition, o.offset)) }
-        for (topic, offsets) in byTopic { try await tx.saveOffsets(group: group, topic: topic, offsets) }
+        for (topic, offsets) in byTopic {
+            var expecting: [Int32: Int64] = [:]
+            for (tp, offset) in expected where tp.topic == topic { expecting[tp.partition] = offset }
+            try await tx.saveOffsets(group: group, topic: topic, offsets, expecting: expecting)
+        }
 
         var outcome = BatchOutcome()
-        outcome.processed = new.count
+        outcome.processed = new.count - failedCount
         outcome.duplicates = candidates.count - new.count
         for r in rejects { outcome.rejected[r.reject.code, default: 0] += 1 }
         return outcome
@@ -268,6 +539,8 @@ public final class WorkerStats: Sendable {
     public let batches = Atomic<Int>(0)
     /// Times the worker rejoined its group because PostgreSQL had lost offsets it committed.
     public let rejoins = Atomic<Int>(0)
+    /// Batches dropped because another worker had moved their partitions' stored offsets.
+    public let fenced = Atomic<Int>(0)
     let rejectedByCode = Mutex<[RejectCode: Int]>([:])
 
     func record(_ o: BatchWorker.BatchOutcome) {
@@ -294,92 +567,125 @@ extension Duration {
     var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
-/// Starts each newly assigned partition at the offset stored in PostgreSQL.
+/// Starts each newly assigned partition paused, to be moved to its stored offset by the batch
+/// loop (``BatchWorker/startPendingPartitions(_:)``) once PostgreSQL answers.
 ///
-/// Runs on the consumer's poll thread (see ``KafkaRebalanceHandler``), so it may block while
-/// it asks the database. If the database cannot answer within about 20 seconds, the partition
-/// starts from Kafka's committed offset instead: that offset is committed only after the
-/// database transaction, so it is never ahead of PostgreSQL's, and the events between are
-/// recognised as already processed by their `(source, id)`.
+/// Runs on the consumer's poll thread (see ``KafkaRebalanceHandler``) and never waits for the
+/// database there: a poll that blocked until PostgreSQL answered would stop the worker from
+/// serving rebalances and shutdowns for as long as an outage lasts. The provisional start (the
+/// partition's beginning) is never consumed from: the partition is paused as part of the
+/// assignment, and the seek to the stored offset comes before it is resumed.
 final class StoredOffsets: KafkaRebalanceHandler {
-    let database: FrontDoorDatabase
-    let group: String
     let committed: CommittedOffsets
     let logger: Logger
 
-    init(database: FrontDoorDatabase, group: String, committed: CommittedOffsets, logger: Logger) {
-        self.database = database
-        self.group = group
+    init(committed: CommittedOffsets, logger: Logger) {
         self.committed = committed
         self.logger = logger
     }
 
+    var pausesAssignedPartitions: Bool { true }
+
     func partitionsAssigned(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64] {
-        let topics = Set(partitions.map(\.topic))
-        let database = self.database
-        let group = self.group
-        for attempt in 0..<10 {
-            let result = blockingWait { () async throws -> [String: [Int32: Int64]] in
-                try await database.withTransaction(readOnly: true) { tx in
-                    var out: [String: [Int32: Int64]] = [:]
-                    for t in topics { out[t] = try await tx.loadOffsets(group: group, topic: t) }
-                    return out
-                }
-            }
-            switch result {
-            case .success(let stored):
-                // A partition PostgreSQL has no offset for has never had a batch committed: it
-                // starts from the beginning, not from Kafka's committed offset (only a hint, and
-                // ahead of the database if the database lost commits or was restored).
-                var starts: [KafkaTopicPartition: Int64] = [:]
-                for p in partitions { starts[p] = stored[p.topic]?[p.partition] ?? KafkaTopicPartitionOffset.beginning }
-                committed.assigned(starts)
-                logger.info(
-                    "partitions assigned",
-                    metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))",
-                               "fromDatabase": "\(starts.values.filter { $0 >= 0 }.count)"])
-                return starts
-            case .failure(let error):
-                logger.warning("could not read stored offsets", metadata: ["error": "\(error)", "attempt": "\(attempt + 1)"])
-                Thread.sleep(forTimeInterval: 2)
-            }
-        }
-        logger.warning("starting assigned partitions from Kafka's committed offsets")
-        return [:]
+        committed.assigned(partitions)
+        logger.info(
+            "partitions assigned",
+            metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
+        return Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaTopicPartitionOffset.beginning) })
     }
 
     func partitionsRevoked(_ partitions: [KafkaTopicPartition], lost: Bool) {
         committed.revoked(partitions)
-        // The batch loop polls, processes and commits one batch at a time, so when a revocation
-        // runs (inside a poll) no batch is in flight: there is nothing to finish.
+        // A revocation runs inside a poll: between batches, or while the batch loop waits to
+        // retry a batch, which then drops these partitions' messages before its next attempt.
         logger.info(
             "partitions revoked",
             metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))", "lost": "\(lost)"])
     }
 }
 
-/// The next offsets PostgreSQL holds for the partitions a worker owns, as far as the worker
-/// knows: set on assignment from the database, advanced by each batch the worker commits.
+/// The partitions a worker owns and, for each, the next offset PostgreSQL holds as far as the
+/// worker knows: set once it has read the offset after assignment, advanced by each batch it
+/// commits. A partition whose offset has not been read (yet, or again) is *pending*: it stays
+/// paused and none of its messages is processed.
 final class CommittedOffsets: Sendable {
-    private let offsets = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private struct State: Sendable {
+        var offsets: [KafkaTopicPartition: Int64] = [:]
+        var owned: Set<KafkaTopicPartition> = []
+        var pending: Set<KafkaTopicPartition> = []
+    }
+    private let state = Mutex(State())
 
-    var snapshot: [KafkaTopicPartition: Int64] { offsets.withLock { $0 } }
+    /// The offsets of partitions started from a stored offset or with a batch committed since;
+    /// a ready partition absent from it has no stored offset yet.
+    var snapshot: [KafkaTopicPartition: Int64] { state.withLock { $0.offsets } }
 
-    /// Partitions assigned with their start offsets; those starting from the beginning have
-    /// nothing committed yet.
-    func assigned(_ starts: [KafkaTopicPartition: Int64]) {
-        offsets.withLock { for (p, o) in starts { $0[p] = o >= 0 ? o : nil } }
+    /// Owned partitions whose start is known.
+    var ready: Set<KafkaTopicPartition> { state.withLock { $0.owned.subtracting($0.pending) } }
+
+    /// Owned partitions whose stored offset must be read before they are consumed.
+    var pending: [KafkaTopicPartition] { state.withLock { Array($0.pending) } }
+
+    /// Partitions newly assigned: pending until their offsets are read.
+    func assigned(_ partitions: [KafkaTopicPartition]) {
+        state.withLock {
+            for p in partitions {
+                $0.owned.insert(p)
+                $0.pending.insert(p)
+                $0.offsets[p] = nil
+            }
+        }
+    }
+
+    /// Pending partitions now moved to their stored offsets (`nil`: none stored, from the start).
+    func started(_ starts: [KafkaTopicPartition: Int64?]) {
+        state.withLock {
+            for (p, o) in starts where $0.pending.contains(p) {
+                $0.pending.remove(p)
+                $0.offsets[p] = o
+            }
+        }
+    }
+
+    /// Owned partitions whose position can no longer be trusted: read their offsets again.
+    func readAgain(_ partitions: Set<KafkaTopicPartition>) {
+        state.withLock {
+            for p in partitions where $0.owned.contains(p) {
+                $0.pending.insert(p)
+                $0.offsets[p] = nil
+            }
+        }
     }
 
     func revoked(_ partitions: [KafkaTopicPartition]) {
-        offsets.withLock { for p in partitions { $0[p] = nil } }
+        state.withLock {
+            for p in partitions {
+                $0.owned.remove(p)
+                $0.pending.remove(p)
+                $0.offsets[p] = nil
+            }
+        }
     }
 
     func advance(_ next: [KafkaTopicPartitionOffset]) {
-        offsets.withLock { for o in next { $0[o.topicPartition] = max($0[o.topicPartition] ?? 0, o.offset) } }
+        state.withLock {
+            for o in next where $0.owned.contains(o.topicPartition) {
+                $0.offsets[o.topicPartition] = max($0.offsets[o.topicPartition] ?? 0, o.offset)
+            }
+        }
     }
 
-    func reset() { offsets.withLock { $0 = [:] } }
+    func reset() { state.withLock { $0 = State() } }
+}
+
+/// Event-by-event processing found the batch's failures systemic (``BatchWorker/systemicFailure(_:events:)``):
+/// the transaction rolls back and the batch is retried; nothing is dead-lettered.
+struct SystemicFailure: Error {
+    /// One of the failures, for the log (data-free, as every ``StoreError``).
+    var error: StoreError
+    /// Events that failed, and events processed event by event.
+    var failed: Int
+    var events: Int
 }
 
 /// PostgreSQL holds offsets below those the worker committed for these partitions.
@@ -387,16 +693,9 @@ struct CommittedOffsetsLost: Error {
     var partitions: [KafkaTopicPartition]
 }
 
-/// Runs async work from a thread that may block (the consumer's poll thread) and waits for it.
-func blockingWait<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
-    let done = DispatchSemaphore(value: 0)
-    let box = Mutex<Result<T, any Error>?>(nil)
-    Task {
-        let r: Result<T, any Error>
-        do { r = .success(try await operation()) } catch { r = .failure(error) }
-        box.withLock { $0 = r }
-        done.signal()
-    }
-    done.wait()
-    return box.withLock { $0! }
+/// Set once when a task finishes; read without waiting.
+final class CompletionFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }

@@ -10,6 +10,7 @@ import Foundation
 /// | `FRONTDOOR_DATABASE_URL` | `postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor` | PostgreSQL URL |
 /// | `FRONTDOOR_CONFIG_DIR` | `./Config` | schools, districts, calendar, rules |
 /// | `FRONTDOOR_BATCH_SIZE` | `500` | most messages per batch (one transaction) |
+/// | `FRONTDOOR_BATCH_BYTES` | `16777216` (16 MiB) | most bytes per batch (keys, values, headers), plus one message |
 /// | `FRONTDOOR_BATCH_WAIT_MS` | `200` | longest wait to fill a batch |
 /// | `FRONTDOOR_SESSION_TIMEOUT_MS` | `10000` | consumer-group session timeout |
 /// | `FRONTDOOR_GROUP_PREFIX` | `frontdoor` | consumer groups are `<prefix>-<worker>` |
@@ -22,6 +23,8 @@ public struct WorkerSettings: Sendable {
     public var databaseURL = "postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor"
     public var configDirectory = URL(fileURLWithPath: "Config")
     public var batchSize = 500
+    /// Bounds a batch's memory: 500 messages of 1 MB would otherwise hold half a gigabyte.
+    public var batchBytes = 16 * 1024 * 1024
     public var batchWait: Duration = .milliseconds(200)
     public var sessionTimeout: Duration = .seconds(10)
     public var groupPrefix = "frontdoor"
@@ -54,6 +57,7 @@ public struct WorkerSettings: Sendable {
         if let v = env["FRONTDOOR_DATABASE_URL"], !v.isEmpty { databaseURL = v }
         if let v = env["FRONTDOOR_CONFIG_DIR"], !v.isEmpty { configDirectory = URL(fileURLWithPath: v) }
         if let v = env["FRONTDOOR_BATCH_SIZE"].flatMap(Int.init), v > 0 { batchSize = v }
+        if let v = env["FRONTDOOR_BATCH_BYTES"].flatMap(Int.init), v > 0 { batchBytes = v }
         if let v = env["FRONTDOOR_BATCH_WAIT_MS"].flatMap(Int.init), v >= 0 { batchWait = .milliseconds(v) }
         if let v = env["FRONTDOOR_SESSION_TIMEOUT_MS"].flatMap(Int.init), v > 0 { sessionTimeout = .milliseconds(v) }
         if let v = env["FRONTDOOR_GROUP_PREFIX"], !v.isEmpty { groupPrefix = v }
@@ -78,7 +82,7 @@ public struct WorkerSettings: Sendable {
     /// pass-throughs), so deployment files can be checked against it.
     public static let environmentVariables: Set<String> = [
         "FRONTDOOR_KAFKA_BROKERS", "FRONTDOOR_DATABASE_URL", "FRONTDOOR_CONFIG_DIR", "FRONTDOOR_BATCH_SIZE",
-        "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS", "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS",
+        "FRONTDOOR_BATCH_BYTES", "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS", "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS",
         "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
     ]

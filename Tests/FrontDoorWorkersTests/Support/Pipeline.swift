@@ -196,8 +196,9 @@ final class InProcessWorkers: Sendable {
         task = Task { try await group.run() }
     }
 
-    /// Graceful shutdown; rethrows what a service threw. A worker still retrying a batch (its
-    /// database down) does not stop gracefully, so after `grace` the group is cancelled.
+    /// Graceful shutdown; rethrows what a service threw. Workers stop at once even while
+    /// retrying (their database down); a service that still has not stopped after `grace` is
+    /// cancelled and the test records an issue.
     func stop(grace: Duration = .seconds(30)) async throws {
         await group.triggerGracefulShutdown()
         defer { Task { [producer] in await producer.close() } }
