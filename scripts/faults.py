@@ -497,7 +497,7 @@ class Workload:
         key = upn.encode()
         ev = json.loads(json.dumps(base))
         headers = None
-        variant = code
+        variant = ""
         value = None
         if code == "value-too-large":
             topic = "attendance"
@@ -739,7 +739,7 @@ class Soak:
     def __init__(self, args):
         self.args = args
         self.prof = dict(PROFILES[args.profile])
-        for k in ("pupils", "days", "kills", "pg_restarts"):
+        for k in ("pupils", "days", "kills", "pg_restarts", "drain_timeout", "stall_timeout"):
             if getattr(args, k) is not None:
                 self.prof[k] = getattr(args, k)
         self.rng = random.Random(args.seed)
@@ -1128,7 +1128,7 @@ class Soak:
             missing = sum(max(0, n - stored_events.get(u, 0)) for u, n in o.mark_events.items())
             extra = sum(max(0, n - o.mark_events.get(u, 0)) for u, n in stored_events.items())
             rows.append(("attendance", "mark events stored (source, id)", exp_events, sum(stored_events.values()),
-                         missing + extra, f"{missing} lost, {extra} not owed (strays: rejects accepted)" if missing + extra else ""))
+                         missing + extra, f"{missing} lost, {extra} not owed (bad marks accepted)" if missing + extra else ""))
             exp_tot = collections.defaultdict(lambda: collections.Counter())
             exp_codes = collections.defaultdict(lambda: collections.Counter())
             cat = {"/": "present", "L": "present", "I": "authorised", "M": "authorised"}
@@ -1206,7 +1206,7 @@ class Soak:
             stray_ref = [cid for cid, r in cases.items() if r[1] in ("cme", "referral") and cid not in case_group]
             n_case_exp = len(o.referral_groups) + len(exp_xcases)
             n_disc = miss_c + split_c + wrong_c + len(exp_xcases ^ got_xcases) + len(other) + len(stray_ref)
-            rows.append(("cases", "referral cases (one per child and reason) + exclusion cases", n_case_exp,
+            rows.append(("cases", "referral (one per child and reason) and exclusion cases", n_case_exp,
                          len(cases), n_disc,
                          f"{miss_c} groups missing a referral, {split_c} split/merged, {wrong_c} wrong kind/status/unit, "
                          f"{len(exp_xcases ^ got_xcases)} exclusion cases off, {len(other)} other kinds, "
@@ -1315,7 +1315,7 @@ class Soak:
         dup_copies = sum(len(cs) - 1 for pos, cs in dlq.items() if len(cs) > 1)
         for code in BAD_CODES:
             d = by_code_missing[code] + by_code_wrong[code] + unexpected.pop(code, 0)
-            detail = ", ".join(f"{k.split(': ', 1)[0].split('/', 1)[1]}: {k.split(': ', 1)[1]} x{v}"
+            detail = ", ".join(f"{(k.split(': ', 1)[0].split('/', 1)[1] + ': ').lstrip(': ')}{k.split(': ', 1)[1]} x{v}"
                                for k, v in sorted(wrong_detail.items()) if k.startswith(code + "/"))
             rows.append(("dead letters", code, by_code_exp[code], by_code_ok[code], d, detail))
         for code, n in unexpected.items():
@@ -1331,6 +1331,11 @@ class Soak:
                      len(self.fleet.crashes), ", ".join(f"{k} x{v}" for k, v in sorted(crashed.items()))))
         rows.append(("runtime", "SIGTERM not honoured within 40 s (killed)", 0, self.fleet.forced_stops,
                      self.fleet.forced_stops, ""))
+        planned = self.prof["kills"] + self.prof["pg_restarts"] + 2
+        done = (self.faults["SIGKILL worker (restarted)"] + self.faults["PostgreSQL restarts"]
+                + self.faults["attendance scale steps (1->3, 3->1)"])
+        rows.append(("runtime", "faults injected as planned (kills, restarts, scale steps)", planned, done,
+                     max(0, planned - done), "; ".join(f for f in self.fault_log if "failed" in f)[:200]))
         rows.append(("runtime", "producer delivery errors", 0, len(self.delivery_errors), len(self.delivery_errors),
                      "; ".join(self.delivery_errors[:2])))
         return rows
@@ -1357,7 +1362,7 @@ class Soak:
         extra = [f for f in self.fault_log if "failed" in f or "ignored" in f]
         if extra:
             fault_rows.append(("fault injection problems", 0, len(extra), "; ".join(extra[:3])))
-        w = [14, 52, 14, 14, 6]
+        w = [13, 60, 14, 14, 6]
         line = "+" + "+".join("-" * (x + 2) for x in w) + "+"
         fmt = lambda cells: "| " + " | ".join(str(c).ljust(x)[:max(x, len(str(c)))] for c, x in zip(cells, w)) + " |"
         total = sum(self.sent.values())
@@ -1461,6 +1466,8 @@ def main() -> int:
     ap.add_argument("--days", type=int)
     ap.add_argument("--kills", type=int)
     ap.add_argument("--pg-restarts", dest="pg_restarts", type=int)
+    ap.add_argument("--drain-timeout", dest="drain_timeout", type=int, help="seconds to wait for the workers to drain")
+    ap.add_argument("--stall-timeout", dest="stall_timeout", type=int, help="give up draining after this long without progress")
     ap.add_argument("--no-huge", action="store_true",
                     help="leave out the one ~1 MB value (whose DLQ copy does not fit: issue 8 item 3)")
     ap.add_argument("--keep", action="store_true", help="keep the run's database and topics")
