@@ -675,7 +675,7 @@ class Fleet:
         self.lock = threading.RLock()
         self.workers: list[Worker] = []
         self.crashes: list[str] = []
-        self.forced_stops = 0
+        self.forced_stops: list[str] = []
 
     def add(self, kind: str) -> Worker:
         with self.lock:
@@ -713,6 +713,7 @@ class Fleet:
                 self.workers.remove(w)
                 return True
             w.proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
         try:
             w.proc.wait(timeout=grace)
             clean = True
@@ -720,7 +721,10 @@ class Fleet:
             w.proc.send_signal(signal.SIGKILL)
             w.proc.wait(timeout=30)
             clean = False
-            self.forced_stops += 1
+            with self.lock:
+                self.forced_stops.append(w.name)
+        log(f"{w.name} {'exited' if clean else 'killed after'} {time.monotonic() - t0:.1f} s after SIGTERM"
+            f" (status {w.proc.returncode})")
         with self.lock:
             self.workers.remove(w)
         return clean
@@ -1329,8 +1333,8 @@ class Soak:
         crashed = collections.Counter(x.split(" exit")[0] for x in self.fleet.crashes)
         rows.append(("runtime", "workers that died on their own (restarted)", 0, len(self.fleet.crashes),
                      len(self.fleet.crashes), ", ".join(f"{k} x{v}" for k, v in sorted(crashed.items()))))
-        rows.append(("runtime", "SIGTERM not honoured within 40 s (killed)", 0, self.fleet.forced_stops,
-                     self.fleet.forced_stops, ""))
+        rows.append(("runtime", "SIGTERM not honoured within 40 s (killed)", 0, len(self.fleet.forced_stops),
+                     len(self.fleet.forced_stops), ", ".join(self.fleet.forced_stops)))
         planned = self.prof["kills"] + self.prof["pg_restarts"] + 2
         done = (self.faults["SIGKILL worker (restarted)"] + self.faults["PostgreSQL restarts"]
                 + self.faults["attendance scale steps (1->3, 3->1)"])
@@ -1383,7 +1387,7 @@ class Soak:
         n = sum(r[4] for r in rows)
         t = self.timings
         print(f"timings: setup {t.get('setup', 0):.0f} s, produce {t.get('produce', 0):.0f} s, faults over "
-              f"{t.get('faults', 0):.0f} s, drain {t.get('drain', 0):.0f} s, checks {t.get('checks', 0):.0f} s, "
+              f"{t.get('faults', 0):.0f} s, drain {t.get('drain', 0):.0f} s, stop {t.get('stop', 0):.0f} s, checks {t.get('checks', 0):.0f} s, "
               f"total {t.get('total', 0):.0f} s ({total / max(1, t.get('soak', 1)):.0f} messages/s end to end)")
         print(f"logs: {self.logdir}")
         print(f"RESULT: {'PASS' if n == 0 else 'FAIL'}: {n} discrepancies")
@@ -1445,6 +1449,8 @@ class Soak:
         self.fleet.stop_all()
         self.reader_stop.set()
         reader.join(30)
+        self.timings["stop"] = time.monotonic() - t
+        t = time.monotonic()
         try:
             rows = self.check(workload)
         except Exception as e:
