@@ -14,7 +14,7 @@ SWIFT_BUILD_ARGS ?=
 STACK_ENV = $(shell scripts/stack.sh env)
 BIN = .build/debug/frontdoor
 
-.PHONY: setup up down reset build release test unit run bench lint format fuzz fuzz-merge clean-state
+.PHONY: setup up down reset build release test unit run bench lint format fuzz fuzz-merge faults clean-state
 
 setup:
 	@scripts/setup.sh
@@ -34,8 +34,9 @@ build: setup
 release: setup
 	@swift build -c release $(SWIFT_STRICT) $(SWIFT_LINK) $(SWIFT_BUILD_ARGS)
 
-# Unit and integration tests against the real broker and database; the stack is stopped
-# afterwards and the exit status is swift test's.
+# Unit and integration tests against the real broker and database, then the short soak of
+# scripts/faults.py (~50,000 events, a few faults); the stack is stopped afterwards and the
+# exit status is non-zero when either failed.
 test: setup
 	@scripts/test.sh $(SWIFT_STRICT) $(SWIFT_LINK) $(SWIFT_BUILD_ARGS)
 
@@ -87,3 +88,11 @@ fuzz:
 fuzz-merge:
 	@$(FUZZ_BUILD)
 	@$(FUZZ_BIN) -merge=1 -use_counters=0 -max_len=16384 fuzz/corpus .build-fuzz/corpus
+
+# The soak of issue 8 (scripts/faults.py, docs/operations.md "make faults"): over 1,000,000 events
+# through the real workers while it SIGKILLs and restarts them, restarts PostgreSQL and scales the
+# attendance worker 1 -> 3 -> 1, then checks everything against its own oracle and prints one
+# table. Non-zero exit on any discrepancy. FAULTS_ARGS e.g. `--profile short`, `--seed 3`.
+FAULTS_ARGS ?=
+faults: up build
+	@env $(STACK_ENV) FRONTDOOR_BIN=$(ROOT)/$(BIN) .local/venv/bin/python scripts/faults.py --profile full $(FAULTS_ARGS)

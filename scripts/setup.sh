@@ -67,4 +67,10 @@ if ! "$LOCAL/venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
   say "installing jsonschema into .local/venv"
   "$LOCAL/venv/bin/pip" install -q --disable-pip-version-check "jsonschema==4.26.0"
 fi
+# confluent-kafka (its wheel bundles librdkafka) and psycopg: the soak of scripts/faults.py
+# (`make faults`, and its short version in `make test`) produces, reads back and checks on its own.
+if ! "$LOCAL/venv/bin/python" -c 'import confluent_kafka, psycopg' 2>/dev/null; then
+  say "installing confluent-kafka and psycopg into .local/venv"
+  "$LOCAL/venv/bin/pip" install -q --disable-pip-version-check "confluent-kafka==2.16.1" "psycopg[binary]==3.3.9"
+fi
 ln -sf "$TANSU" "$LOCAL/tansu"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make test: start the stack, run every test (unit and integration), stop the stack, and
-# exit with swift test's status. Extra arguments go to swift test.
+# make test: start the stack, run every test (unit and integration), then the short soak of
+# scripts/faults.py, stop the stack, and exit non-zero when either failed (swift test's status
+# first, else the soak's). Extra arguments go to swift test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/stack.sh up || exit 1
@@ -10,3 +11,11 @@ export FRONTDOOR_PYTHON="$(pwd)/.local/venv/bin/python"
 trap 'scripts/stack.sh down' EXIT
 swift build --build-tests "$@" || exit $?
 swift test --skip-build "$@"
+tests=$?
+# The short soak: ~50,000 events through the worker processes under kills, a PostgreSQL restart
+# and a scale step, checked against its own oracle (docs/operations.md, "make faults").
+.local/venv/bin/python scripts/faults.py --profile short
+soak=$?
+echo "make test: swift test exit $tests, short soak exit $soak"
+[ "$tests" -ne 0 ] && exit "$tests"
+exit "$soak"
