@@ -24,38 +24,27 @@ struct ConcurrencyTests {
         return ids
     }
 
-    @Test("outbox: while one relay holds rows, another gets only the others")
-    func outboxFetchIsDisjoint() async throws {
+    @Test("outbox: while one relay's claim is leased, another gets only the others")
+    func outboxClaimIsDisjoint() async throws {
         try await TestDatabase.with { database in
             let ids = try await Self.enqueue(database, count: 12)
-            let firstFetched = Signal()
-            let secondDone = Signal()
-            async let first: [String] = database.withTransaction { tx throws in
-                defer { firstFetched.fire() }  // also on failure, so the test fails instead of hanging
-                let rows = try await tx.fetchUnsent(limit: 5)
-                firstFetched.fire()
-                await secondDone.wait()  // keep the locks while the other relay fetches
-                try await tx.markSent(ids: rows.map(\.notificationId))
-                return rows.map(\.notificationId)
+            // The first relay's claim commits at once; its lease keeps the rows from the second.
+            let first = try await database.withTransaction { tx throws in
+                try await tx.claimUnsent(limit: 5, lease: .seconds(60)).map(\.notificationId)
             }
-            await firstFetched.wait()
-            defer { secondDone.fire() }
             let second: [String] = try await database.withTransaction { tx throws in
-                let rows = try await tx.fetchUnsent(limit: 100)
+                let rows = try await tx.claimUnsent(limit: 100, lease: .seconds(60))
                 try await tx.markSent(ids: rows.map(\.notificationId))
                 return rows.map(\.notificationId)
             }
-            secondDone.fire()
-            let firstIds = try await first
-
-            #expect(firstIds == Array(ids.prefix(5)))  // oldest first
-            #expect(Set(firstIds).isDisjoint(with: second))
-            #expect(Set(firstIds).union(second) == Set(ids))
-            let left = try await database.withTransaction { tx throws in
-                (try await tx.fetchUnsent(limit: 100), try await tx.unsentCount())
+            #expect(first == Array(ids.prefix(5)))  // oldest first
+            #expect(Set(first).isDisjoint(with: second))
+            #expect(Set(first).union(second) == Set(ids))
+            try await database.withTransaction { tx throws in
+                #expect(try await tx.claimUnsent(limit: 100, lease: .seconds(60)).isEmpty)
+                #expect(try await tx.markSent(ids: first) == first.count)
+                #expect(try await tx.unsentCount() == 0)
             }
-            #expect(left.0.isEmpty)
-            #expect(left.1 == 0)
         }
     }
 
@@ -67,7 +56,7 @@ struct ConcurrencyTests {
                 var published: [String] = []
                 while true {
                     let batch: [String] = try await database.withTransaction { tx throws in
-                        let rows = try await tx.fetchUnsent(limit: 4)
+                        let rows = try await tx.claimUnsent(limit: 4, lease: .seconds(60))
                         try await Task.sleep(for: .milliseconds(5))  // "publishing"
                         #expect(try await tx.markSent(ids: rows.map(\.notificationId)) == rows.count)
                         return rows.map(\.notificationId)
@@ -98,7 +87,7 @@ struct ConcurrencyTests {
                 #expect(try await tx.enqueue(notificationId: "n2", topic: "t", key: "k", payload: Data("x".utf8)))
             }
             try await database.withTransaction { tx throws in
-                let rows = try await tx.fetchUnsent(limit: 10)
+                let rows = try await tx.claimUnsent(limit: 10, lease: .zero)  // claimable again at once
                 #expect(rows.map(\.notificationId) == ["n1", "n2"])
                 #expect(rows.first?.payload == Data([0, 1, 2, 255]))
                 #expect(rows.first?.headers == ["ce_id": "n1", "content-type": "application/cloudevents+json"])
@@ -109,7 +98,7 @@ struct ConcurrencyTests {
                 #expect(try await tx.markSent(ids: ["n1"]) == 0)
             }
             try await database.withTransaction { tx throws in
-                #expect(try await tx.fetchUnsent(limit: 10).map(\.notificationId) == ["n2"])
+                #expect(try await tx.claimUnsent(limit: 10, lease: .zero).map(\.notificationId) == ["n2"])
                 // Re-deriving a sent notification does not resurrect it.
                 #expect(try await !tx.enqueue(notificationId: "n1", topic: "t", key: "k", payload: Data()))
                 #expect(try await tx.unsentCount() == 1)

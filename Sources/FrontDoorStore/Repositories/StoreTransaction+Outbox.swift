@@ -38,38 +38,6 @@ extension StoreTransaction {
         )
     }
 
-    /// Up to `limit` unsent notifications, oldest first, locked for this transaction with
-    /// `FOR UPDATE SKIP LOCKED`.
-    ///
-    /// Several relays may run at once: each gets rows no other open transaction holds, so no
-    /// row is published by two relays concurrently. Publish them, wait for the delivery
-    /// reports, then ``markSent(ids:)`` in the same transaction. If the relay dies before
-    /// committing, the rows become unsent again (consumers dedupe on `notificationId`).
-    ///
-    /// - Note: The relay uses ``claimUnsent(limit:lease:)`` instead, which holds no lock while it
-    ///   sends and skips rows waiting for their next attempt; this ignores both.
-    public func fetchUnsent(limit: Int) async throws -> [OutboxMessage] {
-        try await self.map(
-            """
-            SELECT notification_id, topic, message_key, payload, headers::text AS headers, created_at
-            FROM outbox WHERE sent_at IS NULL
-            ORDER BY seq
-            LIMIT \(limit)
-            FOR UPDATE SKIP LOCKED
-            """,
-            "fetch unsent notifications"
-        ) { row in
-            OutboxMessage(
-                notificationId: try row.get("notification_id"),
-                topic: try row.get("topic"),
-                key: try row.get("message_key"),
-                payload: try row.get("payload"),
-                headers: try JSONText.decode([String: String].self, from: try row.get("headers")),
-                createdAt: try row.get("created_at")
-            )
-        }
-    }
-
     /// Claims up to `limit` unsent notifications that are due (never failed, or past their
     /// backoff), oldest first, for `lease`: until then no other relay claims them, without any
     /// lock being held. Commit right away, send, then ``markSent(ids:)`` or

@@ -267,6 +267,24 @@ public final class BatchWorker: Service, Sendable {
         var paused = false
         var interrupted = false
         defer { if paused { resumeReady(consumer) } }
+
+        /// Logs why the batch waits, counts the retry, and waits out the backoff with every
+        /// partition paused, polling meanwhile (``idle(_:for:)`` returns early on shutdown, which
+        /// the loop's next turn honours).
+        func waitToRetry(
+            _ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata, counted: Bool = true
+        ) async throws {
+            let wait = backoff(attempt)
+            logger.log(
+                level: level, message,
+                metadata: metadata.merging(["attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"]) { a, _ in a })
+            if counted { stats.retries.add(1, ordering: .relaxed) }
+            attempt += 1
+            pauseAssignment(consumer)
+            paused = true
+            _ = try await idle(consumer, for: wait)
+        }
+
         while true {
             // Partitions revoked (or sent back to be read again) while this batch waited are no
             // longer this worker's to commit: their next owner reads them again.
@@ -307,40 +325,17 @@ public final class BatchWorker: Service, Sendable {
                 interrupted = true
                 continue
             } catch let error as StoreError where error.isRetryable {
-                let wait = backoff(attempt)
-                logger.warning(
-                    "database unavailable; consumption paused, retrying",
-                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
-                stats.retries.add(1, ordering: .relaxed)
-                attempt += 1
-                pauseAssignment(consumer)
-                paused = true
-                guard try await idle(consumer, for: wait) else { continue }
+                try await waitToRetry(.warning, "database unavailable; consumption paused, retrying", ["error": "\(error)"])
             } catch let error as KafkaError {
-                let wait = backoff(attempt)
-                logger.warning(
-                    "dead-letter queue unavailable; retrying the batch",
-                    metadata: ["error": "\(error)", "retryInMs": "\(wait.milliseconds)"])
-                attempt += 1
-                pauseAssignment(consumer)
-                paused = true
-                guard try await idle(consumer, for: wait) else { continue }
+                try await waitToRetry(
+                    .warning, "dead-letter queue unavailable; retrying the batch", ["error": "\(error)"], counted: false)
             } catch let failure as SystemicFailure {
                 // Not about any one event: dead-letter nothing, wait for the fault to be fixed. The
                 // next attempt writes the batch as a whole again.
-                let wait = backoff(attempt)
-                logger.error(
-                    "batch fails for a reason that is not one event's data; nothing dead-lettered, retrying",
-                    metadata: [
-                        "error": "\(failure.error)", "failed": "\(failure.failed)", "events": "\(failure.events)",
-                        "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)",
-                    ])
-                stats.retries.add(1, ordering: .relaxed)
-                attempt += 1
                 isolate = false
-                pauseAssignment(consumer)
-                paused = true
-                guard try await idle(consumer, for: wait) else { continue }
+                try await waitToRetry(
+                    .error, "batch fails for a reason that is not one event's data; nothing dead-lettered, retrying",
+                    ["error": "\(failure.error)", "failed": "\(failure.failed)", "events": "\(failure.events)"])
             } catch let error as StoreError {
                 if !isolate && !Self.isSystemic(error) {
                     // Not retryable as a whole: find the event that fails and dead-letter only it.
@@ -351,18 +346,11 @@ public final class BatchWorker: Service, Sendable {
                 // A systemic failure, or even event by event the batch fails outside any one
                 // event's processing (a schema not migrated yet, a permission): keep the partition
                 // where it is and retry with backoff rather than skip or crash.
-                let wait = backoff(attempt)
-                logger.error(
-                    "batch cannot be written; retrying",
-                    metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
-                stats.retries.add(1, ordering: .relaxed)
-                attempt += 1
                 isolate = false
-                pauseAssignment(consumer)
-                paused = true
-                guard try await idle(consumer, for: wait) else { continue }
+                try await waitToRetry(.error, "batch cannot be written; retrying", ["error": "\(error)"])
             }
         }
+
     }
 
     /// Decodes a batch into valid events and rejects (pure).
