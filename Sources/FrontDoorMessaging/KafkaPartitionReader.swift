@@ -61,17 +61,20 @@ public final class KafkaPartitionReader: Sendable {
 
     /// Reads every message of the given partitions from each start offset (or
     /// ``KafkaTopicPartitionOffset/beginning``) up to the partition's high watermark at the time of
-    /// the call, and returns them in offset order per partition (partitions in the order given).
+    /// the call, and returns those `include` accepts, in offset order per partition (partitions in
+    /// the order given). `include` runs on the reader's queue as each message arrives, so that a
+    /// large topic is not held in memory whole.
     ///
     /// - Throws: ``KafkaError/Code-swift.struct/timedOut`` when the messages up to the watermarks
     ///   did not all arrive within `timeout`; ``KafkaError`` for a watermark query or assignment
     ///   the broker refused.
     public func read(
         from starts: [KafkaTopicPartitionOffset],
-        timeout: Duration = .seconds(60)
+        timeout: Duration = .seconds(60),
+        where include: @escaping @Sendable (KafkaConsumerMessage) -> Bool = { _ in true }
     ) async throws(KafkaError) -> [KafkaConsumerMessage] {
         try await self.queue.runBlocking { () throws(KafkaError) -> [KafkaConsumerMessage] in
-            try self.readBlocking(starts, timeout: timeout)
+            try self.readBlocking(starts, timeout: timeout, include: include)
         }
     }
 
@@ -88,7 +91,11 @@ public final class KafkaPartitionReader: Sendable {
         return (low, high)
     }
 
-    private func readBlocking(_ starts: [KafkaTopicPartitionOffset], timeout: Duration) throws(KafkaError) -> [KafkaConsumerMessage] {
+    private func readBlocking(
+        _ starts: [KafkaTopicPartitionOffset],
+        timeout: Duration,
+        include: (KafkaConsumerMessage) -> Bool
+    ) throws(KafkaError) -> [KafkaConsumerMessage] {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         // Where each partition's read ends (exclusive), and where it starts.
@@ -139,7 +146,8 @@ public final class KafkaPartitionReader: Sendable {
                 pending.remove(partition)
                 continue
             }
-            read[partition, default: []].append(KafkaConsumer.message(raw, topicNames: &topicNames))
+            let copy = KafkaConsumer.message(raw, topicNames: &topicNames)
+            if include(copy) { read[partition, default: []].append(copy) }
             if message.offset + 1 >= end { pending.remove(partition) }
         }
         return assigned.flatMap { read[$0.topicPartition] ?? [] }

@@ -12,11 +12,13 @@ struct DLQ: AsyncParsableCommand {
         commandName: "dlq",
         abstract: "List, show and replay the rejects on the input topics' dead-letter queues.",
         discussion: """
-            Reads <topic>.dlq from the beginning up to its end without joining a consumer group, with the
-            workers' settings (FRONTDOOR_KAFKA_BROKERS, FRONTDOOR_KAFKA_* properties, FRONTDOOR_TOPIC_*).
-            Output names rejects by DLQ position (<dlq>[partition]@offset), code, original position, time
-            and size; it never prints a key, a value (unless `show --value`) or a header that may hold
-            personal data (ce_subject, the sender's own headers). Examples:
+            Reads <topic>.dlq from the beginning up to its end without joining a consumer group, with the \
+            workers' settings (FRONTDOOR_KAFKA_BROKERS, FRONTDOOR_KAFKA_* properties, FRONTDOOR_TOPIC_*). \
+            Output names rejects by DLQ position (<dlq>[partition]@offset), code, original position, time \
+            and size; it never prints a key, a value (unless `show --value`) or a header that may hold \
+            personal data (ce_subject, the sender's own headers). See docs/operations.md, "Dead-letter queues".
+
+            Examples:
               frontdoor dlq list --topic decisions --code unknown-case --since 2026-12-01
               frontdoor dlq show --topic frontdoor.decisions.v1.dlq --partition 0 --offset 3
               frontdoor dlq replay --topic decisions --code unknown-case            (dry run)
@@ -108,11 +110,11 @@ struct DLQ: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send the selected rejects back to their original topic (dry run unless --apply).",
             discussion: """
-                Each reject goes to the input topic whose DLQ holds it, with its original key, value and headers
-                (without the frontdoor-error and frontdoor-original-* headers, with frontdoor-replayed-from). Events
-                are processed once per (source, id), so replaying an event already processed changes nothing, and
-                one still wrong is dead-lettered again. A stub (an original too large for the DLQ) has no value and is
-                never replayed: resend it from its source. Every --apply run is recorded in audit_log
+                Each reject goes to the input topic whose DLQ holds it, with its original key, value and headers \
+                (without the frontdoor-error and frontdoor-original-* headers, with frontdoor-replayed-from). Events \
+                are processed once per (source, id), so replaying an event already processed changes nothing, and \
+                one still wrong is dead-lettered again. A stub (an original too large for the DLQ) has no value and is \
+                never replayed: resend it from its source. Every --apply run is recorded in audit_log \
                 (rule dlq-replay, FRONTDOOR_DATABASE_URL) with the rejects' DLQ positions and codes.
                 """)
         @OptionGroup var selection: Selection

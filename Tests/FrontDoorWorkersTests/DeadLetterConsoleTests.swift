@@ -2,8 +2,9 @@ import Foundation
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-@testable import FrontDoorWorkers
 import Testing
+
+@testable import FrontDoorWorkers
 
 /// The DLQ console (issue 11, item 5): `frontdoor dlq list|show|replay` over the rejects a real
 /// worker run dead-lettered, against the real broker and PostgreSQL.
@@ -11,8 +12,9 @@ import Testing
 struct DeadLetterConsoleTests {
     static let childName = "Jolene Marchbanks"
 
-    @Test("list and show print codes and positions but no UPN, name or value; replay after a fix processes the event once",
-          .timeLimit(.minutes(4)))
+    @Test(
+        "list and show print codes and positions but no UPN, name or value; replay after a fix processes the event once",
+        .timeLimit(.minutes(4)))
     func listShowAndReplayAfterAFix() async throws {
         let pipeline = Pipeline("dlqconsole", inputPartitions: 1)
         try await pipeline.createTopics()
@@ -25,13 +27,16 @@ struct DeadLetterConsoleTests {
         // that does not exist, carrying the pupil's UPN in key, value and subject and a name in a header.
         let decision = Events.decision(
             id: "decision-1", caseId: caseId, decision: "penalty-notice-issued", decidedOn: day, time: Events.time(day, 11))
-        let badMark = Events.mark(id: "bad-mark", upn: upn, laestab: school.laestab.value, date: Events.date("2026-09-07"),
-                                  session: "NOON", code: "/")
+        let badMark = Events.mark(
+            id: "bad-mark", upn: upn, laestab: school.laestab.value, date: Events.date("2026-09-07"),
+            session: "NOON", code: "/")
         let messages = [
-            KafkaProducerMessage(topic: t.decisions, partition: 0, key: Array(caseId.utf8), value: decision,
-                                 headers: [KafkaHeader(key: "x-trace", string: "replay-me")]),
-            KafkaProducerMessage(topic: t.attendance, partition: 0, key: Array(upn.utf8), value: badMark,
-                                 headers: [KafkaHeader(key: "x-child-name", string: Self.childName)]),
+            KafkaProducerMessage(
+                topic: t.decisions, partition: 0, key: Array(caseId.utf8), value: decision,
+                headers: [KafkaHeader(key: "x-trace", string: "replay-me")]),
+            KafkaProducerMessage(
+                topic: t.attendance, partition: 0, key: Array(upn.utf8), value: badMark,
+                headers: [KafkaHeader(key: "x-child-name", string: Self.childName)]),
         ]
 
         try await TestDatabase.with { db in
@@ -104,8 +109,9 @@ struct DeadLetterConsoleTests {
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: Pipeline.endOffsets(secondReports))
                 await producer.close()
                 #expect(try await db.int("SELECT count(*) FROM enforcement_decisions WHERE case_id = '\(caseId)'") == 1)
-                #expect(try await console.fetch(try console.dlqTopics(for: nil), filter: DeadLetterFilter()).letters.count == 2,
-                        "no new rejects")
+                #expect(
+                    try await console.fetch(try console.dlqTopics(for: nil), filter: DeadLetterFilter()).letters.count == 2,
+                    "no new rejects")
 
                 // The replayed message was the original, with the DLQ's headers replaced by frontdoor-replayed-from.
                 let replayed = try #require(console.replayMessage(selected[0]))
@@ -130,8 +136,9 @@ struct DeadLetterConsoleTests {
         let writer = DeadLetterQueue(producer: producer, topics: t, logger: TestEnvironment.logger)
         let original = KafkaConsumerMessage(
             topic: t.attendance, partition: 0, offset: 41, key: Array("K".utf8), value: Array(repeating: 0x7b, count: 300_000))
-        let stub = writer.stub(of: RejectedMessage(message: original, reject: Reject(.valueTooLarge, "The value is larger than 256 KiB.")),
-                               refusedCode: 10)
+        let stub = writer.stub(
+            of: RejectedMessage(message: original, reject: Reject(.valueTooLarge, "The value is larger than 256 KiB.")),
+            refusedCode: 10)
         _ = try await producer.send(stub)
 
         try await TestDatabase.with { db in
@@ -146,8 +153,9 @@ struct DeadLetterConsoleTests {
             #expect(result.sent == 0 && result.stubs == 1)
             #expect(result.text.contains("not replayed \(letters[0].position) value-too-large: a stub has no value"), "\(result.text)")
             let reader = try KafkaPartitionReader(configuration: settings.consumerConfiguration(group: "dlq-console-check"))
-            #expect(try await reader.watermarks(of: KafkaTopicPartition(topic: t.attendance, partition: 0)).high == 0,
-                    "nothing was sent to the input topic")
+            #expect(
+                try await reader.watermarks(of: KafkaTopicPartition(topic: t.attendance, partition: 0)).high == 0,
+                "nothing was sent to the input topic")
         }
         await producer.close()
     }

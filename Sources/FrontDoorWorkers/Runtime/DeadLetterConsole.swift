@@ -1,6 +1,6 @@
+import Foundation
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 import Logging
 
 /// One reject read from a dead-letter queue: where it is, why it was rejected and where it came
@@ -157,7 +157,7 @@ public struct DeadLetterConsole: Sendable {
                 starts.append(KafkaTopicPartitionOffset(topic: topic, partition: p, offset: first))
             }
         }
-        let matched = try await reader.read(from: starts).map(DeadLetter.init).filter(filter.matches)
+        let matched = try await reader.read(from: starts) { filter.matches(DeadLetter($0)) }.map(DeadLetter.init)
         guard let limit = filter.limit, matched.count > limit else { return (matched, 0) }
         return (Array(matched.prefix(limit)), matched.count - limit)
     }
@@ -182,9 +182,10 @@ public struct DeadLetterConsole: Sendable {
             "  code: \(letter.code)",
             "  error: \(letter.error)",
             "  original: \(letter.originalTopic ?? "?")[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?")",
-            "  form: " + (letter.isStub
-                ? "stub: the original (\(letter.size) B, sha256 \(letter.header("frontdoor-original-sha256") ?? "?")) was too large for the DLQ and cannot be replayed"
-                : "original (\(letter.size) B value)"),
+            "  form: "
+                + (letter.isStub
+                    ? "stub: the original (\(letter.size) B, sha256 \(letter.header("frontdoor-original-sha256") ?? "?")) was too large for the DLQ and cannot be replayed"
+                    : "original (\(letter.size) B value)"),
             "  key: " + (letter.message.key.map { "\($0.count) bytes (not shown)" } ?? "none"),
             "  headers:",
         ]
@@ -244,7 +245,9 @@ public struct DeadLetterConsole: Sendable {
                 lines.append("\(sent) replayed, \(stubs) stubs refused, \(failed) failed, of \(outcomes.count) selected")
             } else {
                 let would = outcomes.filter { if case .wouldSend = $0.outcome { true } else { false } }.count
-                lines.append("dry run: \(would) would be replayed, \(stubs) stubs refused, \(failed) not replayable, of \(outcomes.count) selected; --apply sends them")
+                lines.append(
+                    "dry run: \(would) would be replayed, \(stubs) stubs refused, \(failed) not replayable, of \(outcomes.count) selected; --apply sends them"
+                )
             }
             return lines.joined(separator: "\n") + "\n"
         }
@@ -284,6 +287,8 @@ public struct DeadLetterConsole: Sendable {
             }
         }
         guard let producer else { return ReplayResult(applied: false, outcomes: outcomes) }
+        // The run must be auditable: find out that PostgreSQL is unreachable before sending anything.
+        if let database { try await database.withTransaction(readOnly: true) { _ in } }
         for (item, result) in zip(toSend, await producer.send(toSend.map(\.message))) {
             switch result {
             case .success(let report): outcomes[item.index].outcome = .sent(report)
@@ -298,7 +303,8 @@ public struct DeadLetterConsole: Sendable {
                 "dlq.replayed": "\(result.sent)", "dlq.stubs": "\(result.stubs)", "dlq.failed": "\(result.failed)",
             ])
         if let database {
-            let figures = try JSONSerialization.data(withJSONObject: Self.auditFigures(result, dlqTopics: dlqTopics, filter: filter), options: [.sortedKeys])
+            let figures = try JSONSerialization.data(
+                withJSONObject: Self.auditFigures(result, dlqTopics: dlqTopics, filter: filter), options: [.sortedKeys])
             try await database.withTransaction { tx in
                 try await tx.audit(
                     rule: "dlq-replay", subjectRef: "dlq:" + dlqTopics.joined(separator: ","),
