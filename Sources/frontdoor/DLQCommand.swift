@@ -131,7 +131,7 @@ struct DLQ: AsyncParsableCommand {
                 return
             }
             let producer = try KafkaProducer(configuration: console.settings.producerConfiguration(clientID: "frontdoor-dlq-replay"))
-            let database = try FrontDoorDatabase(url: console.settings.databaseURL, logger: DLQ.quietLogger("frontdoor.dlq.store"))
+            let database = try FrontDoorDatabase(url: console.settings.databaseURL, logger: DLQ.quietLogger("frontdoor.dlq.store", .error))
             let result = try await withThrowingTaskGroup(of: DeadLetterConsole.ReplayResult?.self) { group in
                 group.addTask {
                     await database.run()
@@ -157,10 +157,10 @@ struct DLQ: AsyncParsableCommand {
         }
     }
 
-    /// Warnings and above: the console's own output is what the engineer reads.
-    static func quietLogger(_ label: String) -> Logger {
+    /// Notices and above (the replay's log line): the console's own output is what the engineer reads.
+    static func quietLogger(_ label: String, _ level: Logger.Level = .notice) -> Logger {
         var logger = Logger(label: label)
-        logger.logLevel = max(logger.logLevel, .notice)
+        logger.logLevel = max(logger.logLevel, level)
         return logger
     }
 

@@ -169,7 +169,7 @@ public struct DeadLetterConsole: Sendable {
         for l in letters { counts[l.code, default: 0] += 1 }
         let stubs = letters.filter(\.isStub).count
         let byCode = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        lines.append("\(letters.count) rejects" + (letters.isEmpty ? "" : " (\(byCode)); \(stubs) stubs"))
+        lines.append("\(letters.count) \(letters.count == 1 ? "reject" : "rejects")" + (letters.isEmpty ? "" : " (\(byCode)); \(stubs) stubs"))
         if more > 0 { lines.append("\(more) more match; raise --limit to see them") }
         return lines.joined(separator: "\n") + "\n"
     }
