@@ -116,6 +116,7 @@ struct DeadLetterConsoleTests {
                 // The replayed message was the original, with the DLQ's headers replaced by frontdoor-replayed-from.
                 let replayed = try #require(console.replayMessage(selected[0]))
                 #expect(replayed.value == decision && replayed.key == Array(caseId.utf8))
+                #expect(replayed.topic == t.decisions && replayed.partition == 0, "its original topic and partition")
                 #expect(replayed.headers.map(\.key) == ["x-trace", "frontdoor-replayed-from"])
 
                 // Each run is audited, without personal data.

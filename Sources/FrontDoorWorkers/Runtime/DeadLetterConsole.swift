@@ -253,7 +253,8 @@ public struct DeadLetterConsole: Sendable {
         }
     }
 
-    /// The message a replay sends for `letter`: to the input topic whose DLQ holds it, with the
+    /// The message a replay sends for `letter`: to the input topic whose DLQ holds it (its original
+    /// partition, or the key's when the header is missing), with the
     /// original key, value and headers, the DLQ's headers replaced by `frontdoor-replayed-from`.
     /// `nil` for a stub or a reject whose original topic is not that input topic.
     public func replayMessage(_ letter: DeadLetter) -> KafkaProducerMessage? {
@@ -262,7 +263,10 @@ public struct DeadLetterConsole: Sendable {
         else { return nil }
         var headers = letter.message.headers.filter { !Self.dlqHeaderNames.contains($0.key.lowercased()) }
         headers.append(KafkaHeader(key: "frontdoor-replayed-from", string: letter.position.description))
-        return KafkaProducerMessage(topic: topic, key: letter.message.key, value: letter.message.value, headers: headers)
+        // The partition the sender's partitioner chose (whichever it was), so the event rejoins its key's partition.
+        return KafkaProducerMessage(
+            topic: topic, partition: letter.originalPartition, key: letter.message.key, value: letter.message.value,
+            headers: headers)
     }
 
     /// Replays `letters` (see ``replayMessage(_:)``): with `producer`, sends them and records the
