@@ -3,13 +3,13 @@ import Dispatch
 import Foundation
 import Logging
 
-/// Reads whole partitions, from a given offset up to the high watermark they had when the read
-/// began, without joining a consumer group.
+/// Reads whole partitions, from a given offset to their end, without joining a consumer group.
 ///
 /// For tools that inspect a topic (the dead-letter console) rather than consume it: partitions
 /// are assigned explicitly (`rd_kafka_assign`), nothing is ever committed, and no group member is
-/// disturbed. Each ``read(from:timeout:)`` queries the watermarks first, so messages produced while
-/// it runs are not waited for.
+/// disturbed. A ``read(from:timeout:where:)`` ends when it has caught up with every partition
+/// (librdkafka's end-of-partition event), so on a topic still being written it includes what
+/// arrived meanwhile; meant for quiet topics such as dead-letter queues.
 ///
 /// Blocking librdkafka calls run on a dispatch queue this reader owns, one at a time.
 public final class KafkaPartitionReader: Sendable {
@@ -26,8 +26,11 @@ public final class KafkaPartitionReader: Sendable {
         logger: Logger = Logger(label: "frontdoor.kafka.reader")
     ) throws(KafkaError) {
         var properties = configuration.properties
-        // An empty partition must end a read at once: librdkafka reports the end of each partition.
+        // A read ends at each partition's end: librdkafka reports it (also for an empty partition).
         properties["enable.partition.eof"] = "true"
+        // A start past the end reads nothing rather than the whole partition again (on a broker
+        // that answers it with OFFSET_OUT_OF_RANGE; Tansu does not, and the read times out).
+        properties["auto.offset.reset"] = "latest"
         let context = RDKafkaClientContext(logger: logger)
         self.client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, properties: properties, context: context)
         rd_kafka_poll_set_consumer(self.client.handle)
@@ -49,7 +52,11 @@ public final class KafkaPartitionReader: Sendable {
     }
 
     /// The low (oldest offset still held) and high (next offset to be written) watermarks of
-    /// `partition`, as the partition leader reports them now.
+    /// `partition`, as the partition leader reports them now (ListOffsets).
+    ///
+    /// - Note: Tansu (the local stack's broker) reports as the high watermark the base offset of the
+    ///   partition's last record batch plus one, which is less than the log end offset when that
+    ///   batch holds several messages; ``read(from:timeout:where:)`` therefore does not rely on it.
     public func watermarks(
         of partition: KafkaTopicPartition,
         timeout: Duration = .seconds(10)
@@ -60,13 +67,12 @@ public final class KafkaPartitionReader: Sendable {
     }
 
     /// Reads every message of the given partitions from each start offset (or
-    /// ``KafkaTopicPartitionOffset/beginning``) up to the partition's high watermark at the time of
-    /// the call, and returns those `include` accepts, in offset order per partition (partitions in
+    /// ``KafkaTopicPartitionOffset/beginning``) to the partition's end, and returns those `include` accepts, in offset order per partition (partitions in
     /// the order given). `include` runs on the reader's queue as each message arrives, so that a
     /// large topic is not held in memory whole.
     ///
-    /// - Throws: ``KafkaError/Code-swift.struct/timedOut`` when the messages up to the watermarks
-    ///   did not all arrive within `timeout`; ``KafkaError`` for a watermark query or assignment
+    /// - Throws: ``KafkaError/Code-swift.struct/timedOut`` when a partition's end was not reached
+    ///   within `timeout`; ``KafkaError`` for a watermark query or assignment
     ///   the broker refused.
     public func read(
         from starts: [KafkaTopicPartitionOffset],
@@ -96,19 +102,19 @@ public final class KafkaPartitionReader: Sendable {
         timeout: Duration,
         include: (KafkaConsumerMessage) -> Bool
     ) throws(KafkaError) -> [KafkaConsumerMessage] {
+        guard !starts.isEmpty else { return [] }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
-        // Where each partition's read ends (exclusive), and where it starts.
-        var ends: [KafkaTopicPartition: Int64] = [:]
+        // A start below the low watermark (deleted by retention) starts at the oldest message held.
+        // The high watermark is not used to end the read: Tansu answers ListOffsets(latest) with
+        // the base offset of the last record batch plus one, not the log end offset, so a read
+        // that stopped there missed every message after the first of a batch. The read ends at
+        // each partition's end-of-partition event instead, which follows the fetch position.
         var assigned: [KafkaTopicPartitionOffset] = []
         for start in starts {
-            let (low, high) = try self.watermarksBlocking(start.topicPartition, timeout: clock.now.duration(to: deadline))
-            let first = start.offset < 0 ? low : max(start.offset, low)
-            guard first < high else { continue }
-            ends[start.topicPartition] = high
-            assigned.append(KafkaTopicPartitionOffset(start.topicPartition, offset: first))
+            let low = try self.watermarksBlocking(start.topicPartition, timeout: clock.now.duration(to: deadline)).low
+            assigned.append(KafkaTopicPartitionOffset(start.topicPartition, offset: start.offset < 0 ? low : max(start.offset, low)))
         }
-        guard !assigned.isEmpty else { return [] }
 
         let handle = self.client.handle
         let assignError = RDKafkaTopicPartitionList.with(assigned) { rd_kafka_assign(handle, $0) }
@@ -116,18 +122,15 @@ public final class KafkaPartitionReader: Sendable {
         defer { _ = rd_kafka_assign(handle, nil) }
 
         var read: [KafkaTopicPartition: [KafkaConsumerMessage]] = [:]
-        var pending = Set(ends.keys)
+        var pending = Set(assigned.map(\.topicPartition))
         var topicNames = TopicNameCache()
         while !pending.isEmpty {
             let remaining = clock.now.duration(to: deadline)
             guard remaining > .zero else {
                 throw KafkaError.timedOut(
-                    reason: "read did not reach the high watermark of \(pending.sorted { $0.description < $1.description }) in time")
+                    reason: "read did not reach the end of \(pending.map(\.description).sorted().joined(separator: ", ")) in time")
             }
-            guard let raw = rd_kafka_consumer_poll(handle, min(remaining, .milliseconds(500)).rdKafkaTimeout) else {
-                self.finishByPosition(&pending, ends: ends)
-                continue
-            }
+            guard let raw = rd_kafka_consumer_poll(handle, min(remaining, .milliseconds(500)).rdKafkaTimeout) else { continue }
             defer { rd_kafka_message_destroy(raw) }
             let message = raw.pointee
             let partition = KafkaTopicPartition(topic: topicNames.name(of: message.rkt), partition: message.partition)
@@ -142,27 +145,10 @@ public final class KafkaPartitionReader: Sendable {
                     metadata: [KafkaLoggingKeys.errorCode: "\(message.err.rawValue)", KafkaLoggingKeys.topic: "\(partition)"])
                 continue
             }
-            guard let end = ends[partition], message.offset < end else {
-                pending.remove(partition)
-                continue
-            }
+            guard pending.contains(partition) else { continue }
             let copy = KafkaConsumer.message(raw, topicNames: &topicNames)
             if include(copy) { read[partition, default: []].append(copy) }
-            if message.offset + 1 >= end { pending.remove(partition) }
         }
         return assigned.flatMap { read[$0.topicPartition] ?? [] }
-    }
-
-    /// Ends the partitions whose position already passed their end: offsets with no message
-    /// (transaction markers, compacted records) below the high watermark.
-    private func finishByPosition(_ pending: inout Set<KafkaTopicPartition>, ends: [KafkaTopicPartition: Int64]) {
-        let partitions = Array(pending)
-        let positions: [KafkaTopicPartitionOffset] = RDKafkaTopicPartitionList.with(partitions) { list in
-            guard rd_kafka_position(self.client.handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [] }
-            return RDKafkaTopicPartitionList.offsets(of: list)
-        }
-        for position in positions where position.offset >= 0 {
-            if let end = ends[position.topicPartition], position.offset >= end { pending.remove(position.topicPartition) }
-        }
     }
 }

@@ -153,8 +153,9 @@ public struct DeadLetterConsole: Sendable {
         for topic in dlqTopics {
             guard let partitions = try await reader.partitions(of: topic) else { continue }
             for p in partitions where filter.partition == nil || filter.partition == p {
-                let first = filter.offsets.min() ?? KafkaTopicPartitionOffset.beginning
-                starts.append(KafkaTopicPartitionOffset(topic: topic, partition: p, offset: first))
+                // From the beginning even with --offset: a start past the end is not answered by
+                // every broker (Tansu), and a DLQ is small enough to read whole.
+                starts.append(KafkaTopicPartitionOffset(topic: topic, partition: p, offset: KafkaTopicPartitionOffset.beginning))
             }
         }
         let matched = try await reader.read(from: starts) { filter.matches(DeadLetter($0)) }.map(DeadLetter.init)
