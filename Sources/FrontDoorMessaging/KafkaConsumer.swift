@@ -308,8 +308,8 @@ public final class KafkaConsumer: Sendable {
         return KafkaConsumerBatch(messages: messages)
     }
 
-    /// Copies one librdkafka message into Swift values.
-    private static func message(
+    /// Copies one librdkafka message into Swift values (``KafkaPartitionReader`` too).
+    static func message(
         _ raw: UnsafeMutablePointer<rd_kafka_message_t>,
         topicNames: inout TopicNameCache
     ) -> KafkaConsumerMessage {
@@ -373,7 +373,7 @@ public final class KafkaConsumer: Sendable {
 /// Messages of one poll mostly share a topic; avoid building its name once per message.
 /// Keyed by the handle and its name's address, so a handle freed and reused for another topic
 /// is never mistaken for the cached one.
-private struct TopicNameCache {
+struct TopicNameCache {
     private var last: (topic: OpaquePointer, cString: UnsafePointer<CChar>, name: String)?
 
     mutating func name(of topic: OpaquePointer?) -> String {
