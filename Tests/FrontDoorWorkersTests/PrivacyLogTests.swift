@@ -79,7 +79,8 @@ struct PrivacyLogTests {
                     id: "privacy-bad-upn", upn: badUPN, laestab: ashford.laestab.value, date: start, session: "AM", code: "/")))
 
         try await TestDatabase.with { db in
-            let env = pipeline.environment(databaseURL: db.url, extra: ["FRONTDOOR_TODAY": "2026-10-20"])
+            var env = pipeline.environment(databaseURL: db.url, extra: ["FRONTDOOR_TODAY": "2026-10-20"])
+            env["FRONTDOOR_LOG_FORMAT"] = nil  // the default: JSON, standard error being a file
             let watch = try WorkerProcess(["watch", "--from-beginning"], name: "privacy-watch", environment: env)
             defer { watch.cleanUp() }
             var workers: [WorkerProcess] = []

@@ -52,6 +52,9 @@ struct Pipeline: Sendable {
             "FRONTDOOR_TOPIC_EARLY_HELP": topics.earlyHelpPattern,
             "FRONTDOOR_LOG_LEVEL": "info",
             "FRONTDOOR_PSEUDONYM_KEY": Pipeline.testPseudonymKey,
+            // swift-log's `key=value` lines, which WorkerProcess.ownedPartitions and the tests read
+            // (the default outside a terminal is JSON; PrivacyLogTests runs with it).
+            "FRONTDOOR_LOG_FORMAT": "text",
         ]
         for (k, v) in extra { env[k] = v }
         return env
