@@ -17,6 +17,8 @@ psql "$FRONTDOOR_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $RUN_DB WITH (FORCE)
 export FRONTDOOR_DATABASE_URL="${FRONTDOOR_DATABASE_URL%/*}/$RUN_DB"
 export FRONTDOOR_GROUP_PREFIX="frontdoor-run-$(date +%s)"
 export FRONTDOOR_SESSION_TIMEOUT_MS=${FRONTDOOR_SESSION_TIMEOUT_MS:-6000}
+# A throw-away pseudonym key for this run only (a deployment sets its own secret).
+export FRONTDOOR_PSEUDONYM_KEY=${FRONTDOOR_PSEUDONYM_KEY:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
 
 "$BIN" migrate || exit 1
 "$BIN" topics create || exit 1

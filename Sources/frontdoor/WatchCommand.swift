@@ -10,7 +10,10 @@ import UnixSignals
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print Early Help notifications and enforcement reviews as they arrive, until Ctrl-C.",
-        discussion: "Pupils are shown by a pseudonym (a hash of the UPN), never by name or UPN.")
+        discussion: """
+            Pupils are shown by a pseudonym (HMAC-SHA256 of the UPN under FRONTDOOR_PSEUDONYM_KEY, which must be set),
+            never by name or UPN.
+            """)
 
     @Flag(help: "Start from the beginning of the topics instead of now.") var fromBeginning = false
 
@@ -18,6 +21,7 @@ struct Watch: AsyncParsableCommand {
         LogSetup.bootstrap()
         try LibrdkafkaVersion.requireSupported()
         let settings = WorkerSettings()
+        try settings.requirePseudonymKey()
         let config = try ConfigLoader(directory: settings.configDirectory).load()
         let topics = config.units.unitIds.map { settings.topics.earlyHelp(unit: $0) } + [settings.topics.enforcement]
         var consumerConfig = settings.consumerConfiguration(group: "frontdoor-watch-\(UInt32.random(in: 0...UInt32.max))")
@@ -39,7 +43,8 @@ struct Watch: AsyncParsableCommand {
             let batch = try await consumer.poll(maxMessages: 500, timeout: .milliseconds(250))
             for m in batch {
                 // Unbuffered, so a pipe (make run, tests) sees each line as it arrives.
-                FileHandle.standardOutput.write(Data((NotificationLine.format(topic: m.topic, value: m.value) + "\n").utf8))
+                let line = NotificationLine.format(topic: m.topic, value: m.value, pseudonyms: settings.pseudonyms)
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
                 count += 1
             }
         }

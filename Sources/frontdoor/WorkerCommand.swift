@@ -30,6 +30,10 @@ struct Worker: AsyncParsableCommand {
         try LibrdkafkaVersion.requireSupported()
         logger.info("starting", metadata: ["librdkafka": "\(LibrdkafkaVersion.loadedString)"])
         let settings = WorkerSettings()
+        do { try settings.requirePseudonymKey() } catch {
+            logger.critical("refusing to start", metadata: ["reason": "\(error)"])
+            throw ExitCode.failure
+        }
         let config = try ConfigLoader(directory: settings.configDirectory).load()
         let database = try FrontDoorDatabase(url: settings.databaseURL, logger: Logger(label: "frontdoor.store"))
         let producer = try KafkaProducer(

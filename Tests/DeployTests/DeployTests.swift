@@ -55,6 +55,9 @@ import Yams
             let env = try #require(service["environment"] as? [String: Any])
             #expect(env["FRONTDOOR_KAFKA_BROKERS"] as? String == "kafka:9092")
             #expect((env["FRONTDOOR_DATABASE_URL"] as? String)?.hasPrefix("postgres://") == true)
+            // Required by every worker (issue 11): taken from the operator's environment, never written here.
+            #expect((env["FRONTDOOR_PSEUDONYM_KEY"] as? String)?.hasPrefix("${FRONTDOOR_PSEUDONYM_KEY:?") == true)
+            #expect(env["FRONTDOOR_LOG_FORMAT"] as? String == "json")
             let deps = try #require(service["depends_on"] as? [String: Any])
             #expect((deps["migrate"] as? [String: Any])?["condition"] as? String == "service_completed_successfully")
         }

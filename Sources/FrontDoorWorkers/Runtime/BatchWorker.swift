@@ -448,7 +448,10 @@ public final class BatchWorker: Service, Sendable {
                         reject: Reject(.processingFailed, "The event could not be processed and needs investigation.")))
                 logger.error(
                     "event dead-lettered after a processing failure",
-                    metadata: ["error": "\(error)", "partition": "\(event.message.partition)", "offset": "\(event.message.offset)"])
+                    metadata: [
+                        "error": "\(error)", "partition": "\(event.message.partition)", "offset": "\(event.message.offset)",
+                        LogKeys.eventID: "\(event.event.envelope.id)",
+                    ])
             }
             // A dead-lettered event was not processed: give its claim back, so that replaying it
             // from the DLQ once the fault is fixed processes it.

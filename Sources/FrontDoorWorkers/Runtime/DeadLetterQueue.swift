@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import FrontDoorDomain
 import FrontDoorMessaging
 import Logging
@@ -70,6 +71,7 @@ struct DeadLetterQueue: Sendable {
                 "code": "\(r.reject.code.rawValue)", "topic": "\(r.message.topic)", "partition": "\(r.message.partition)",
                 "offset": "\(r.message.offset)", "dlq.form": "\(form.rawValue)",
             ]
+            if let id = Self.correlationID(of: r.message.value) { metadata[LogKeys.eventID] = "\(id)" }
             switch form {
             case .original, .stub:
                 logger.notice("rejected to dead-letter queue", metadata: metadata)
@@ -81,6 +83,15 @@ struct DeadLetterQueue: Sendable {
             }
         }
         return forms
+    }
+
+    /// The CloudEvents `id` of a rejected value when it has one (a string of at most
+    /// ``LogKeys/maximumEventIDLength`` characters at the top level of a JSON object), for the logs.
+    static func correlationID(of value: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
+            let id = object["id"] as? String, !id.isEmpty, id.count <= LogKeys.maximumEventIDLength
+        else { return nil }
+        return id
     }
 
     /// The error headers of events.md.

@@ -2,13 +2,13 @@ import FrontDoorDomain
 import Foundation
 
 /// One human line for a published notification: unit, kind, priority, due date and a
-/// pseudonymised pupil. Never a name or a UPN.
+/// pseudonymised pupil (``Pseudonymiser/subjectRef(_:)``, keyed). Never a name or a UPN.
 public enum NotificationLine {
-    public static func format(topic: String, value: [UInt8]) -> String {
+    public static func format(topic: String, value: [UInt8], pseudonyms: Pseudonymiser) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
             let data = object["data"] as? [String: Any]
         else { return "\(topic): (unreadable notification)" }
-        let pupil = (data["upn"] as? String).map { "pupil:" + pseudonym($0) } ?? "pupil:(no UPN)"
+        let pupil = (data["upn"] as? String).map { pseudonyms.subjectRef($0) } ?? "pupil:(no UPN)"
         if object["type"] as? String == "enforcement.review.v1" {
             let action = data["recommendedAction"] as? String ?? "?"
             let basis = data["basis"] as? String ?? "?"
@@ -20,9 +20,6 @@ public enum NotificationLine {
         let due = data["dueBy"] as? String ?? "?"
         return "\(pad(unit, 12)) \(pad(kind, 22)) \(pad(priority, 8)) due \(due) \(pupil)"
     }
-
-    /// A short, stable pseudonym of a UPN for screens and logs.
-    public static func pseudonym(_ upn: String) -> String { String(StableID.make("pseudonym", upn.uppercased()).prefix(10)) }
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 }

@@ -114,7 +114,7 @@ public final class NotificationRelay: Service, Sendable {
             logger.warning(
                 "notification not delivered; will retry with backoff",
                 metadata: [
-                    "notificationId": "\(row.notificationId)", "topic": "\(row.topic)", "attempts": "\(row.attempts + 1)",
+                    "notificationId": "\(row.notificationId)", LogKeys.eventID: "\(row.notificationId)", "topic": "\(row.topic)", "attempts": "\(row.attempts + 1)",
                     "error": "\(error)",
                 ])
         }

@@ -17,6 +17,8 @@ import Foundation
 /// | `FRONTDOOR_TOPIC_ATTENDANCE` … | see ``TopicNames`` | topic names |
 /// | `FRONTDOOR_KAFKA_<PROPERTY>` | — | any librdkafka property, e.g. `FRONTDOOR_KAFKA_SECURITY_PROTOCOL=sasl_ssl` → `security.protocol` |
 /// | `FRONTDOOR_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error |
+/// | `FRONTDOOR_LOG_FORMAT` | `json`, or `text` on a terminal | `json`: one JSON object per line (timestamp, level, label, message, metadata); `text`: swift-log's lines |
+/// | `FRONTDOOR_PSEUDONYM_KEY` | — (required; `make run` sets a throw-away one) | secret of the UPN pseudonyms: at least 64 hex digits (32 bytes), see ``Pseudonymiser`` |
 /// | `FRONTDOOR_TODAY` | the date in London | the day the CME clock counts to (tests, replays) |
 public struct WorkerSettings: Sendable {
     public var brokers: [String] = ["127.0.0.1:59092"]
@@ -47,10 +49,23 @@ public struct WorkerSettings: Sendable {
     public var relayRetryMaximum: Duration = .seconds(300)
     /// Overrides "today" for the CME clock.
     public var today: String?
+    /// Pseudonyms of UPNs under `FRONTDOOR_PSEUDONYM_KEY`; under a random key of this process
+    /// when the key is unset or unusable (``pseudonymKeyProblem``), which commands refuse
+    /// through ``requirePseudonymKey()``.
+    public var pseudonyms: Pseudonymiser
+    /// Why `FRONTDOOR_PSEUDONYM_KEY` cannot be used, if it cannot.
+    public var pseudonymKeyProblem: Pseudonymiser.KeyError?
 
     /// Reads the settings from an environment (default: the process's); unset variables keep
     /// the defaults above.
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
+        do throws(Pseudonymiser.KeyError) {
+            pseudonyms = try Pseudonymiser(environment: env)
+            pseudonymKeyProblem = nil
+        } catch {
+            pseudonyms = .ephemeral()
+            pseudonymKeyProblem = error
+        }
         if let v = env["FRONTDOOR_KAFKA_BROKERS"], !v.isEmpty {
             brokers = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         }
@@ -73,6 +88,12 @@ public struct WorkerSettings: Sendable {
         }
     }
 
+    /// Throws unless `FRONTDOOR_PSEUDONYM_KEY` held a usable key: a worker or `watch` refuses to
+    /// start without one, so that pseudonyms are stable and keyed by the deployment's secret.
+    public func requirePseudonymKey() throws(Pseudonymiser.KeyError) {
+        if let pseudonymKeyProblem { throw pseudonymKeyProblem }
+    }
+
     /// How long a worker process's graceful shutdown may take before its services are cancelled:
     /// below the deployment's grace period (Compose `stop_grace_period: 30s`, Kubernetes
     /// `terminationGracePeriodSeconds: 40`), so the process exits by itself before SIGKILL.
@@ -82,8 +103,9 @@ public struct WorkerSettings: Sendable {
     /// pass-throughs), so deployment files can be checked against it.
     public static let environmentVariables: Set<String> = [
         "FRONTDOOR_KAFKA_BROKERS", "FRONTDOOR_DATABASE_URL", "FRONTDOOR_CONFIG_DIR", "FRONTDOOR_BATCH_SIZE",
-        "FRONTDOOR_BATCH_BYTES", "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS", "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS",
-        "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
+        "FRONTDOOR_BATCH_BYTES", "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS", "FRONTDOOR_GROUP_PREFIX",
+        "FRONTDOOR_SCHEDULER_INTERVAL_MS", "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_LOG_FORMAT", "FRONTDOOR_PSEUDONYM_KEY",
+        "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
     ]
 

@@ -110,7 +110,7 @@ public struct AttendanceHandler: BatchHandler {
                         upn: upn.value, academicYear: year.description, possible: s.possible, present: s.present,
                         attending: s.attending, authorised: s.authorised, unauthorised: s.unauthorised, notCounted: s.notCounted))
                 outbox += result.notifications.map(setup.outbound.row)
-                audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
+                audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
                 // The penalty rules look across years; act on their decision once per pupil.
                 if !penaltyDone, let decision = result.penalty.decision {
                     penaltyDone = true

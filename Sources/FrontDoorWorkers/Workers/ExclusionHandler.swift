@@ -83,7 +83,7 @@ public struct ExclusionHandler: BatchHandler {
                 let facts = try await tx.exclusions(upn: upn.value, academicYear: year.description).compactMap(ExclusionFact.init(record:))
                 let result = ExclusionRules.assess(upn: upn, exclusions: facts, academicYear: year, pupil: pupil, context: setup.context)
                 outbox += result.notifications.map(setup.outbound.row)
-                audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
+                audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
                 // The pupil's exclusion case for the year carries the governing board's review date.
                 let route = setup.context.route(facts.last?.laestab)
                 let caseId = StableID.make("exclusion-case", upn.value, year.description)

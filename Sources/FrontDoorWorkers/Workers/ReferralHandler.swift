@@ -102,7 +102,7 @@ public struct ReferralHandler: BatchHandler {
                 childJSON: child, childKey: key, safeguardingConcern: r.safeguardingConcern,
                 lastSeenDate: r.lastSeenDate.map(StoreDate.init), details: r.details, receivedTime: env.time,
                 receivedOn: StoreDate(env.londonDate), source: env.source, eventId: env.id))
-        audit += decision.audit.map { StoreAuditEntry($0, event: env) }
+        audit += decision.audit.map { StoreAuditEntry($0, event: env, pseudonyms: setup.pseudonyms) }
     }
 }
 
@@ -202,7 +202,7 @@ public final class CMEOverdueScheduler: Service, Sendable {
                         continue
                     }
                     outbox.append(outbound.row(n))
-                    audit.append(StoreAuditEntry(a))
+                    audit.append(StoreAuditEntry(a, pseudonyms: settings.pseudonyms))
                     notified.append(c.caseId)
                 }
                 try await tx.enqueue(outbox)

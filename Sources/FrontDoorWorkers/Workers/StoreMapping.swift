@@ -22,12 +22,12 @@ extension LocalDate {
 extension StoreAuditEntry {
     /// The store's audit row for a domain decision: the subject is the case id or a pseudonym
     /// of the UPN, never the UPN itself.
-    init(_ a: FrontDoorDomain.AuditEntry, event: EventEnvelope? = nil) {
+    init(_ a: FrontDoorDomain.AuditEntry, event: EventEnvelope? = nil, pseudonyms: Pseudonymiser) {
         var figures = a.figures
         figures["audit-id"] = a.auditId
         let json = (try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])) ?? Data("{}".utf8)
         self.init(
-            rule: a.rule, subjectRef: a.caseId ?? a.upn.map { "pupil:" + NotificationLine.pseudonym($0.value) } ?? "none",
+            rule: a.rule, subjectRef: a.caseId ?? a.upn.map { pseudonyms.subjectRef($0.value) } ?? "none",
             decision: a.decision, figuresJSON: json, eventSource: event?.source, eventId: event?.id, at: a.at)
     }
 }
@@ -74,6 +74,8 @@ struct HandlerSetup: Sendable {
     let config: LoadedConfig
     let context: RuleContext
     let outbound: Outbound
+    /// Pseudonyms of UPNs in audit rows.
+    let pseudonyms: Pseudonymiser
     /// Topic → the event types it carries; anything else on it is rejected as `unknown-type`.
     let allowed: [String: Set<EventType>]
 
@@ -81,6 +83,7 @@ struct HandlerSetup: Sendable {
         self.config = config
         self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
         self.outbound = Outbound(topics: settings.topics)
+        self.pseudonyms = settings.pseudonyms
         self.allowed = allowed
     }
 

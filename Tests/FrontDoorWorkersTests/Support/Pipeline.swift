@@ -51,10 +51,17 @@ struct Pipeline: Sendable {
             "FRONTDOOR_TOPIC_ENFORCEMENT": topics.enforcement,
             "FRONTDOOR_TOPIC_EARLY_HELP": topics.earlyHelpPattern,
             "FRONTDOOR_LOG_LEVEL": "info",
+            "FRONTDOOR_PSEUDONYM_KEY": Pipeline.testPseudonymKey,
+            // swift-log's `key=value` lines, which WorkerProcess.ownedPartitions and the tests read
+            // (the default outside a terminal is JSON; PrivacyLogTests runs with it).
+            "FRONTDOOR_LOG_FORMAT": "text",
         ]
         for (k, v) in extra { env[k] = v }
         return env
     }
+
+    /// A throw-away pseudonym key (32 bytes, hex) shared by the tests' worker processes.
+    static let testPseudonymKey = String(repeating: "5eed", count: 16)
 
     func settings(databaseURL: String, extra: [String: String] = [:]) -> WorkerSettings {
         var s = WorkerSettings(environment: environment(databaseURL: databaseURL, extra: extra))
