@@ -1,3 +1,5 @@
+import FrontDoorMessaging
+import FrontDoorStore
 import FrontDoorWorkers
 import Testing
 
@@ -26,5 +28,33 @@ struct WorkerSettingsTests {
         #expect(s.group("attendance") == "p-attendance")
         #expect(s.sessionTimeout == .milliseconds(6000))
         #expect(s.today == "2026-10-20")
+    }
+}
+
+/// Secured connections: the same settings for every client (no broker or database needed).
+@Suite("Worker settings: secured connections")
+struct SecuredSettingsTests {
+    @Test func theAdminClientGetsTheSamePassThroughsAsTheWorkers() {
+        let s = WorkerSettings(environment: [
+            "FRONTDOOR_KAFKA_SECURITY_PROTOCOL": "sasl_ssl", "FRONTDOOR_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        ])
+        let admin = s.adminConfiguration()
+        #expect(admin.additionalProperties == s.producerConfiguration(clientID: "x").additionalProperties)
+        #expect(admin.additionalProperties["sasl.mechanism"] == "SCRAM-SHA-512")
+    }
+
+    @Test func theRootCertificateComesFromTheURLOrTheEnvironment() throws {
+        let url = "postgres://u:p@db.internal:5432/fd?sslmode=verify-full"
+        let fromEnvironment = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url, "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
+        let c = try fromEnvironment.databaseConfiguration()
+        #expect(c.tls == .verifyFull)
+        #expect(c.rootCertificate == "/etc/ca.crt")
+        // The URL's own sslrootcert wins; `system` means the system's roots.
+        let inURL = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url + "&sslrootcert=/url/ca.crt", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
+        #expect(try inURL.databaseConfiguration().rootCertificate == "/url/ca.crt")
+        let system = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url + "&sslrootcert=system", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
+        #expect(try system.databaseConfiguration().rootCertificate == nil)
+        // Messages name where, never the password.
+        #expect(c.redactedTarget == "db.internal:5432/fd (sslmode=verify-full)")
     }
 }
