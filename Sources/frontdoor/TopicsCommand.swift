@@ -28,8 +28,9 @@ struct Topics: AsyncParsableCommand {
             // The same FRONTDOOR_KAFKA_<PROPERTY> pass-throughs (TLS, SASL/SCRAM) as the workers:
             // with bare bootstrap servers this could not reach a secured cluster.
             let admin = try KafkaAdmin(configuration: settings.adminConfiguration(clientID: "frontdoor-topics"))
-            let plan = TopicPlan(topics: settings.topics, unitIds: config.units.unitIds,
-                                 inputPartitions: partitions, outputPartitions: outputPartitions)
+            let plan = TopicPlan(
+                topics: settings.topics, unitIds: config.units.unitIds,
+                inputPartitions: partitions, outputPartitions: outputPartitions)
             do {
                 for (name, n) in plan.all {
                     try await admin.createTopic(name, partitions: Int32(n), replicationFactor: Int32(replicationFactor))

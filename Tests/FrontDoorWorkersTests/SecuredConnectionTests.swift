@@ -120,11 +120,19 @@ struct TLSCluster {
         let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("fdtest-tls-\(TestEnvironment.uniqueSuffix())").path
         try FileManager.default.createDirectory(atPath: certificates, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: certificates) }
-        try openssl(in: certificates, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=frontdoor test CA")
-        try openssl(in: certificates, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.crt", "-days", "1", "-subj", "/CN=some other CA")
-        try openssl(in: certificates, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=frontdoor test server")
+        try openssl(
+            in: certificates, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj",
+            "/CN=frontdoor test CA")
+        try openssl(
+            in: certificates, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.crt", "-days", "1",
+            "-subj", "/CN=some other CA")
+        try openssl(
+            in: certificates, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+            "/CN=frontdoor test server")
         try "subjectAltName=\(serverNames)\n".write(toFile: certificates + "/san.ext", atomically: true, encoding: .utf8)
-        try openssl(in: certificates, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext")
+        try openssl(
+            in: certificates, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
+            "-days", "1", "-extfile", "san.ext")
 
         let dir = TestEnvironment.packageRoot.appendingPathComponent(".local/state/fdtest-pg-tls-\(TestEnvironment.uniqueSuffix())").path
         let port = try freeLocalPort()
@@ -161,7 +169,8 @@ struct SecuredKafkaTests {
         let pipeline = Pipeline("secure-topics")
         let process = try WorkerProcess(
             ["topics", "create", "--partitions", "1", "--output-partitions", "1"], name: "topics-bad-protocol",
-            environment: pipeline.environment(databaseURL: TestEnvironment.databaseURL, extra: ["FRONTDOOR_KAFKA_SECURITY_PROTOCOL": "carrier-pigeon"]))
+            environment: pipeline.environment(
+                databaseURL: TestEnvironment.databaseURL, extra: ["FRONTDOOR_KAFKA_SECURITY_PROTOCOL": "carrier-pigeon"]))
         defer { process.cleanUp() }
         let exit = try await process.waitForExit(timeout: .seconds(60))
         #expect(exit.status != 0, "an invalid security.protocol must stop topics create: \(process.logTail)")

@@ -50,9 +50,13 @@ struct SecuredSettingsTests {
         #expect(c.tls == .verifyFull)
         #expect(c.rootCertificate == "/etc/ca.crt")
         // The URL's own sslrootcert wins; `system` means the system's roots.
-        let inURL = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url + "&sslrootcert=/url/ca.crt", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
+        let inURL = WorkerSettings(environment: [
+            "FRONTDOOR_DATABASE_URL": url + "&sslrootcert=/url/ca.crt", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt",
+        ])
         #expect(try inURL.databaseConfiguration().rootCertificate == "/url/ca.crt")
-        let system = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url + "&sslrootcert=system", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
+        let system = WorkerSettings(environment: [
+            "FRONTDOOR_DATABASE_URL": url + "&sslrootcert=system", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt",
+        ])
         #expect(try system.databaseConfiguration().rootCertificate == nil)
         // Messages name where, never the password.
         #expect(c.redactedTarget == "db.internal:5432/fd (sslmode=verify-full)")

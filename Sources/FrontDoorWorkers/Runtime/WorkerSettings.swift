@@ -1,6 +1,6 @@
+import Foundation
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 
 /// Runtime settings of one worker process, read from environment variables with documented
 /// defaults so the same binary runs against any broker and database.
