@@ -41,8 +41,9 @@ struct Migrate: AsyncParsableCommand {
         do {
             configuration = try DatabaseConfiguration(url: self.resolvedURL ?? "")
                 .withRootCertificate(ProcessInfo.processInfo.environment["FRONTDOOR_DATABASE_SSLROOTCERT"])
+            try configuration.checkRootCertificate()
         } catch {
-            throw ValidationError("Invalid database URL: \(error.reason).")
+            throw ValidationError("Invalid database settings: \(error.reason).")
         }
         // Never print the URL: it holds the password.
         let target = "\(configuration.host):\(configuration.port)/\(configuration.database)"

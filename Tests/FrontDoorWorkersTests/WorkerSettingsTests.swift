@@ -46,14 +46,16 @@ struct SecuredSettingsTests {
     @Test func theRootCertificateComesFromTheURLOrTheEnvironment() throws {
         let url = "postgres://u:p@db.internal:5432/fd?sslmode=verify-full"
         let fromEnvironment = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url, "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
-        let c = try fromEnvironment.databaseConfiguration()
+        // A root certificate that cannot be read is refused up front (the pool would only wait).
+        #expect(throws: StoreError.self) { try fromEnvironment.databaseConfiguration() }
+        let c = try DatabaseConfiguration(url: url).withRootCertificate("/etc/ca.crt")
         #expect(c.tls == .verifyFull)
         #expect(c.rootCertificate == "/etc/ca.crt")
         // The URL's own sslrootcert wins; `system` means the system's roots.
         let inURL = WorkerSettings(environment: [
             "FRONTDOOR_DATABASE_URL": url + "&sslrootcert=/url/ca.crt", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt",
         ])
-        #expect(try inURL.databaseConfiguration().rootCertificate == "/url/ca.crt")
+        #expect(try DatabaseConfiguration(url: inURL.databaseURL).withRootCertificate("/etc/ca.crt").rootCertificate == "/url/ca.crt")
         let system = WorkerSettings(environment: [
             "FRONTDOOR_DATABASE_URL": url + "&sslrootcert=system", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt",
         ])

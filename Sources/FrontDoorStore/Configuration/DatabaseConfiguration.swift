@@ -217,6 +217,15 @@ public struct DatabaseConfiguration: Sendable {
         return copy
     }
 
+    /// Throws unless the root certificate file, if one is named, can be read: a missing file would
+    /// otherwise only show as a pool that never connects.
+    public func checkRootCertificate() throws(StoreError) {
+        guard let path = self.rootCertificate else { return }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw StoreError(code: .invalidConfiguration, reason: "sslrootcert \(path) is not a readable file")
+        }
+    }
+
     /// `host:port/database`: where this configuration connects, for log lines and messages. The
     /// URL itself holds the password and is never printed.
     public var redactedTarget: String {

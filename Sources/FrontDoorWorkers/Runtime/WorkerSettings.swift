@@ -91,10 +91,12 @@ public struct WorkerSettings: Sendable {
     /// The database configuration every command uses: `FRONTDOOR_DATABASE_URL` (TLS from its
     /// `sslmode` and `sslrootcert`) with `FRONTDOOR_DATABASE_SSLROOTCERT` applied.
     ///
-    /// - Throws: `StoreError` (`invalidConfiguration`) for a malformed URL; the message never
-    ///   repeats the URL.
+    /// - Throws: `StoreError` (`invalidConfiguration`) for a malformed URL (the message never
+    ///   repeats the URL) or a root certificate file that cannot be read.
     public func databaseConfiguration() throws(StoreError) -> DatabaseConfiguration {
-        try DatabaseConfiguration(url: databaseURL).withRootCertificate(databaseRootCertificate)
+        let configuration = try DatabaseConfiguration(url: databaseURL).withRootCertificate(databaseRootCertificate)
+        try configuration.checkRootCertificate()
+        return configuration
     }
 
     /// Admin client configuration (`frontdoor topics create`, `bench`) with the same
