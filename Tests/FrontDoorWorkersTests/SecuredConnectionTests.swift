@@ -1,4 +1,5 @@
 import Foundation
+import FrontDoorMessaging
 import FrontDoorStore
 import FrontDoorWorkers
 import PostgresNIO
@@ -206,6 +207,20 @@ struct SecuredKafkaTests {
         #expect(refused.log.contains("authentication failed"), "the error names authentication: \(refused.logTail)")
         #expect(refused.log.contains("SCRAM"), "and the mechanism: \(refused.logTail)")
         #expect(!refused.log.contains(secret), "the password is never printed")
+
+        // A producer through FrontDoorMessaging (what the relay, simulate and the DLQ use) with the
+        // same settings: its send fails naming authentication, without the password.
+        var producerConfiguration = WorkerSettings(environment: scram).producerConfiguration(clientID: "secure-test")
+        producerConfiguration.messageTimeout = .seconds(8)
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: TestEnvironment.logger)
+        let sent = await producer.send([KafkaProducerMessage(topic: pipeline.topics.attendance, key: [1], value: [2])])
+        await producer.close()
+        guard case .failure(let sendError) = sent.first else {
+            Issue.record("a send to a broker that refused the login succeeded")
+            return
+        }
+        #expect("\(sendError)".contains("authentication failed"), "\(sendError)")
+        #expect(!"\(sendError)".contains(secret))
 
         let bareExit = try await withoutCredentials.waitForExit(timeout: .seconds(90))
         #expect(bareExit.status != 0)
