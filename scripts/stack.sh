@@ -144,6 +144,12 @@ case "${1:-}" in
     echo "127.0.0.1:$port" ;;
   kafka-scram-down)
     pidfile="$STATE/tansu-scram-${2:?port}.pid"
-    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi ;;
+    # SIGKILL after 5 s: a broker started from a test inherits its blocked signal mask and
+    # ignores SIGTERM.
+    if [ -f "$pidfile" ]; then
+      pid=$(cat "$pidfile"); kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true; rm -f "$pidfile"
+    fi ;;
   *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|pg-private-up|pg-private-stop|pg-private-start|pg-private-down|kafka-stop|kafka-scram-up|kafka-scram-down" >&2; exit 2 ;;
 esac

@@ -185,7 +185,16 @@ struct SecuredKafkaTests {
     func scramBrokerRefusalIsClearAndKeepsTheSecret() async throws {
         let port = try freeLocalPort()
         let broker = try await stackScript(["kafka-scram-up", String(port)]).trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { Task { _ = try? await stackScript(["kafka-scram-down", String(port)]) } }
+        do {
+            try await Self.checkRefusals(broker: broker)
+        } catch {
+            _ = try? await stackScript(["kafka-scram-down", String(port)])
+            throw error
+        }
+        try await stackScript(["kafka-scram-down", String(port)])
+    }
+
+    private static func checkRefusals(broker: String) async throws {
         let pipeline = Pipeline("secure-scram")
         let secret = "pw-\(TestEnvironment.uniqueSuffix())"
         let scram = [
