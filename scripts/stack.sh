@@ -97,12 +97,22 @@ case "${1:-}" in
   pg-start) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_STATE/postgres.log" -w -t 30 \
       -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null ;;
   # A private cluster for tests that stop PostgreSQL (so other tests keep theirs):
-  #   stack.sh pg-private-up DIR PORT | pg-private-stop DIR | pg-private-start DIR PORT | pg-private-down DIR
+  #   stack.sh pg-private-up DIR PORT [CERT KEY] | pg-private-stop DIR | pg-private-start DIR PORT | pg-private-down DIR
+  # With CERT and KEY (PEM files) the cluster serves TLS (ssl=on) with that certificate; the
+  # files are copied into its data directory, owned by the postgres user, and kept on restarts.
   pg-private-up)
     dir=$(pg_dir "$2"); port=$3; mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
+    fi
+    if [ -n "${4:-}" ]; then
+      [ -r "$4" ] && [ -r "${5:-}" ] || { echo "pg-private-up: certificate or key not readable" >&2; exit 1; }
+      install -m 0644 "$4" "$dir/data/server.crt"; install -m 0600 "$5" "$dir/data/server.key"
+      [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir/data/server.crt" "$dir/data/server.key"
+      printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n" >"$dir/data/frontdoor-tls.conf"
+      grep -q "^include_if_exists = 'frontdoor-tls.conf'" "$dir/data/postgresql.conf" \
+        || echo "include_if_exists = 'frontdoor-tls.conf'" >>"$dir/data/postgresql.conf"
     fi
     as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
@@ -116,5 +126,30 @@ case "${1:-}" in
       -o "-p $3 -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null ;;
   pg-private-down) dir=$(pg_dir "$2"); as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$dir" ;;
   kafka-stop) down_k() { tansu_running && kill "$(cat "$TANSU_PID")"; rm -f "$TANSU_PID"; }; down_k || true ;;
-  *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|pg-private-up|pg-private-stop|pg-private-start|pg-private-down|kafka-stop" >&2; exit 2 ;;
+  # A second Tansu that requires SASL authentication (SCRAM-SHA-256/512) before any request but
+  # ApiVersions and the SASL handshake, for the secured-connection tests:
+  #   stack.sh kafka-scram-up PORT | kafka-scram-down PORT
+  # Tansu keeps SCRAM users in its storage and creates them (`tansu user create`) only over an
+  # authenticated connection; with the in-memory storage no user can exist, so every client is
+  # refused: the tests check that frontdoor's clients attempt SCRAM and fail clearly.
+  kafka-scram-up)
+    port=${2:?port}; pidfile="$STATE/tansu-scram-$port.pid"; mkdir -p "$STATE/tansu"
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "127.0.0.1:$port"; exit 0; fi
+    port_busy "$port" && { echo "kafka-scram-up: port $port is taken" >&2; exit 1; }
+    nohup "$TANSU" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
+      --storage-engine memory://tansu/ --authentication >"$STATE/tansu/tansu-scram-$port.log" 2>&1 &
+    echo $! >"$pidfile"
+    for _ in $(seq 1 100); do port_busy "$port" && break; sleep 0.1; done
+    port_busy "$port" || { echo "kafka-scram-up: Tansu did not start, see $STATE/tansu/tansu-scram-$port.log" >&2; exit 1; }
+    echo "127.0.0.1:$port" ;;
+  kafka-scram-down)
+    pidfile="$STATE/tansu-scram-${2:?port}.pid"
+    # SIGKILL after 5 s: a broker started from a test inherits its blocked signal mask and
+    # ignores SIGTERM.
+    if [ -f "$pidfile" ]; then
+      pid=$(cat "$pidfile"); kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true; rm -f "$pidfile"
+    fi ;;
+  *) echo "usage: $0 up|down|reset|env|pg-stop|pg-start|pg-private-up|pg-private-stop|pg-private-start|pg-private-down|kafka-stop|kafka-scram-up|kafka-scram-down" >&2; exit 2 ;;
 esac

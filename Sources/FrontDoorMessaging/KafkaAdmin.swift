@@ -1,6 +1,7 @@
 import CRdKafka
 import Dispatch
 import Logging
+import Synchronization
 
 /// Topic administration and cluster metadata.
 ///
@@ -134,7 +135,16 @@ public final class KafkaAdmin: Sendable {
         let resultQueue = rd_kafka_queue_new(handle)
         defer { rd_kafka_queue_destroy(resultQueue) }
         send(options, resultQueue)
-        return try Self.waitForResult(resultQueue, timeout: timeout)
+        do {
+            return try Self.waitForResult(resultQueue, timeout: timeout)
+        } catch {
+            // A cluster that refuses the credentials (or the TLS handshake) only shows as a
+            // timeout or transport failure here; name the refusal instead.
+            if let failure = self.client.context.authenticationFailure.withLock({ $0 }) {
+                throw KafkaError.broker(RD_KAFKA_RESP_ERR__AUTHENTICATION, reason: "authentication failed: \(failure)")
+            }
+            throw error
+        }
     }
 
     /// The admin result event from `queue`; the caller destroys it.

@@ -348,6 +348,16 @@ private func rdKafkaDeliveryReportCallback(
                 offset: message.pointee.offset
             )
         )
+    } else if message.pointee.err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+        let failure = RDKafkaClientContext.from(handle)?.authenticationFailure.withLock({ $0 })
+    {
+        // The brokers refused the credentials: say so rather than only "timed out" (same code,
+        // so retry decisions do not change).
+        let timedOut = KafkaError.delivery(message.pointee.err)
+        result = .failure(
+            KafkaError(
+                code: .delivery, rdKafkaCode: timedOut.rdKafkaCode,
+                reason: "\(timedOut.reason); authentication failed: \(failure)", file: #fileID, line: #line))
     } else {
         result = .failure(KafkaError.delivery(message.pointee.err))
     }

@@ -173,3 +173,46 @@ public final class FrontDoorDatabase: Sendable {
         let error: any Error
     }
 }
+
+extension FrontDoorDatabase {
+    /// Opens one connection with `configuration` (outside any pool), runs `SELECT 1` and closes
+    /// it: says why the pool cannot connect, which the pool itself only shows as waiting.
+    ///
+    /// - Throws: ``StoreError`` (``StoreError/Code/unavailable``) whose reason names a TLS
+    ///   failure (an untrusted certificate or one for another host under `verify-full`) apart from
+    ///   an unreachable server. Neither the URL nor the password appears in it.
+    public static func checkConnection(
+        _ configuration: DatabaseConfiguration,
+        logger: Logger = Logger(label: "frontdoor.store")
+    ) async throws(StoreError) {
+        let target = configuration.redactedTarget
+        let connectionTLS: PostgresConnection.Configuration.TLS
+        do {
+            connectionTLS = try configuration.tls.connectionTLS(rootCertificate: configuration.rootCertificate)
+        } catch {
+            // NIOSSL could not load the root certificate file.
+            throw StoreError(code: .invalidConfiguration, reason: "TLS root certificate for \(target) cannot be loaded: \(error)")
+        }
+        var connection = PostgresConnection.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password, database: configuration.database, tls: connectionTLS)
+        connection.options.connectTimeout = .seconds(Int64(configuration.connectTimeout.components.seconds))
+        var driverLogger = logger
+        driverLogger.logLevel = max(logger.logLevel, .debug)
+        do {
+            let opened = try await PostgresConnection.connect(configuration: connection, id: 0, logger: driverLogger)
+            defer { Task { try? await opened.close() } }
+            _ = try await opened.query("SELECT 1", logger: driverLogger)
+        } catch {
+            let cause = (error as? PSQLError)?.underlying ?? error
+            if String(reflecting: type(of: cause)).hasPrefix("NIOSSL") {
+                throw StoreError(
+                    code: .unavailable,
+                    reason: "TLS handshake with \(target) failed: the server's certificate is not trusted by sslrootcert "
+                        + "or is not for this host (\(cause))",
+                    underlying: error)
+            }
+            throw StoreError.wrap(error, reason: "cannot connect to \(target)")
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FrontDoorMessaging
+import FrontDoorWorkers
 import Logging
 
 /// `frontdoor bench …`: micro-benchmarks against the local stack. Not tests: they print figures
@@ -51,7 +52,9 @@ struct Bench: AsyncParsableCommand {
             print("\(self.messages) messages of \(self.size) bytes, \(self.partitions) partitions")
 
             let topic = "frontdoor.bench.\(UUID().uuidString.prefix(8).lowercased())"
-            let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrapServers: brokers), logger: logger)
+            var adminConfiguration = KafkaAdminConfiguration(bootstrapServers: brokers)
+            adminConfiguration.additionalProperties = Self.kafkaProperties
+            let admin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
             try await admin.createTopic(topic, partitions: Int32(self.partitions), replicationFactor: 1)
 
             let produced = try await self.produce(topic: topic, brokers: brokers, logger: logger)
@@ -68,11 +71,15 @@ struct Bench: AsyncParsableCommand {
             }
         }
 
+        /// `FRONTDOOR_KAFKA_<PROPERTY>` (TLS, SASL/SCRAM), as every other command passes them.
+        private static var kafkaProperties: [String: String] { WorkerSettings().kafkaProperties }
+
         /// Seconds from the first send to the last acknowledgement.
         private func produce(topic: String, brokers: [String], logger: Logger) async throws -> Double {
             var configuration = KafkaProducerConfiguration(bootstrapServers: brokers)
             configuration.clientID = "frontdoor-bench"
             configuration.messageTimeout = .seconds(120)
+            configuration.additionalProperties = Self.kafkaProperties
             let producer = try KafkaProducer(configuration: configuration, logger: logger)
             // One value buffer shared by every message (copy-on-write): the cost measured is the
             // producer's, not the benchmark's allocation of a million arrays.
@@ -119,6 +126,7 @@ struct Bench: AsyncParsableCommand {
             configuration.sessionTimeout = .seconds(6)
             configuration.heartbeatInterval = .milliseconds(500)
             configuration.autoOffsetReset = .earliest
+            configuration.additionalProperties = Self.kafkaProperties
             let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
             try consumer.subscribe(topics: [topic])
             let clock = ContinuousClock()

@@ -60,7 +60,7 @@ extension Bench {
             let config = try ConfigLoader(directory: settings.configDirectory).load()
             let year = AcademicYear(academicYear)!
             // Loading a year of marks and the report's passes take minutes, not the workers' 30 s.
-            var base = try DatabaseConfiguration(url: settings.databaseURL).withStatementTimeoutDefault(.seconds(30 * 60))
+            var base = try settings.databaseConfiguration().withStatementTimeoutDefault(.seconds(30 * 60))
             base.maximumConnections = 2
             let clock = ContinuousClock()
 

@@ -12,7 +12,8 @@ struct Migrate: AsyncParsableCommand {
         abstract: "Apply pending PostgreSQL schema migrations.",
         discussion: """
             Reads the database URL from FRONTDOOR_DATABASE_URL unless --database-url is given, e.g.
-            postgres://user:password@host:5432/frontdoor?sslmode=require
+            postgres://user:password@host:5432/frontdoor?sslmode=verify-full&sslrootcert=/etc/frontdoor/pg-ca.crt
+            (FRONTDOOR_DATABASE_SSLROOTCERT names the CA file when the URL does not).
             """
     )
 
@@ -39,8 +40,10 @@ struct Migrate: AsyncParsableCommand {
         let configuration: DatabaseConfiguration
         do {
             configuration = try DatabaseConfiguration(url: self.resolvedURL ?? "")
+                .withRootCertificate(ProcessInfo.processInfo.environment["FRONTDOOR_DATABASE_SSLROOTCERT"])
+            try configuration.checkRootCertificate()
         } catch {
-            throw ValidationError("Invalid database URL: \(error.reason).")
+            throw ValidationError("Invalid database settings: \(error.reason).")
         }
         // Never print the URL: it holds the password.
         let target = "\(configuration.host):\(configuration.port)/\(configuration.database)"
@@ -68,7 +71,15 @@ struct Migrate: AsyncParsableCommand {
                 throw MigrateTimeout()
             }
         } catch is MigrateTimeout {
-            Self.printError("gave up after \(timeout) s: PostgreSQL at \(target) unreachable or another migrator still running")
+            // The pool only waits; one direct connection says why (a TLS certificate refused, say).
+            let why: String
+            do {
+                try await FrontDoorDatabase.checkConnection(configuration, logger: logger)
+                why = "another migrator still running"
+            } catch {
+                why = error.reason
+            }
+            Self.printError("gave up after \(timeout) s: PostgreSQL at \(target): \(why)")
             throw ExitCode.failure
         } catch let error as StoreError {
             let what = error.isUnavailable ? "cannot reach PostgreSQL at \(target)" : "migration of \(target) failed"

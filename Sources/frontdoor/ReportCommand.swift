@@ -56,7 +56,7 @@ struct Report: AsyncParsableCommand {
         }
         // A county's year takes tens of seconds per pass: not the workers' 30 s statement timeout.
         let database = FrontDoorDatabase(
-            configuration: try DatabaseConfiguration(url: settings.databaseURL).withStatementTimeoutDefault(.seconds(30 * 60)),
+            configuration: try settings.databaseConfiguration().withStatementTimeoutDefault(.seconds(30 * 60)),
             logger: logger)
         let reporter = OutcomesReporter(config: config, database: database)
         let year = AcademicYear(academicYear)!

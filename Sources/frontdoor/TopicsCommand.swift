@@ -25,11 +25,25 @@ struct Topics: AsyncParsableCommand {
             try LibrdkafkaVersion.requireSupported()
             let settings = WorkerSettings()
             let config = try ConfigLoader(directory: settings.configDirectory).load()
-            let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrapServers: settings.brokers))
-            let plan = TopicPlan(topics: settings.topics, unitIds: config.units.unitIds,
-                                 inputPartitions: partitions, outputPartitions: outputPartitions)
-            for (name, n) in plan.all {
-                try await admin.createTopic(name, partitions: Int32(n), replicationFactor: Int32(replicationFactor))
+            // The same FRONTDOOR_KAFKA_<PROPERTY> pass-throughs (TLS, SASL/SCRAM) as the workers:
+            // with bare bootstrap servers this could not reach a secured cluster.
+            let admin = try KafkaAdmin(configuration: settings.adminConfiguration(clientID: "frontdoor-topics"))
+            let plan = TopicPlan(
+                topics: settings.topics, unitIds: config.units.unitIds,
+                inputPartitions: partitions, outputPartitions: outputPartitions)
+            do {
+                for (name, n) in plan.all {
+                    try await admin.createTopic(name, partitions: Int32(n), replicationFactor: Int32(replicationFactor))
+                }
+            } catch {
+                // A secured cluster drops a client that does not authenticate: all it sees is a
+                // timeout, so say what to check (the properties' values are never printed).
+                let secured = settings.kafkaProperties["security.protocol"].map { "security.protocol=\($0)" } ?? "no security.protocol"
+                throw ValidationError(
+                    "topics create failed on \(settings.brokers.joined(separator: ",")) (\(secured)): \(error). "
+                        + "If the cluster requires TLS or SASL authentication, set FRONTDOOR_KAFKA_SECURITY_PROTOCOL, "
+                        + "FRONTDOOR_KAFKA_SASL_MECHANISM, FRONTDOOR_KAFKA_SASL_USERNAME and FRONTDOOR_KAFKA_SASL_PASSWORD "
+                        + "(see docs/operations.md, Secured connections).")
             }
             print("topics ready: \(plan.all.count) (\(plan.inputs.count) inputs with \(partitions) partitions each)")
         }

@@ -35,7 +35,7 @@ struct Worker: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let config = try ConfigLoader(directory: settings.configDirectory).load()
-        let database = try FrontDoorDatabase(url: settings.databaseURL, logger: Logger(label: "frontdoor.store"))
+        let database = FrontDoorDatabase(configuration: try settings.databaseConfiguration(), logger: Logger(label: "frontdoor.store"))
         let producer = try KafkaProducer(
             configuration: settings.producerConfiguration(clientID: "frontdoor-\(kind.rawValue)"),
             logger: Logger(label: "frontdoor.kafka.producer"))

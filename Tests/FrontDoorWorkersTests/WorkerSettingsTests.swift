@@ -1,3 +1,5 @@
+import FrontDoorMessaging
+import FrontDoorStore
 import FrontDoorWorkers
 import Testing
 
@@ -34,5 +36,39 @@ struct WorkerSettingsTests {
         #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_BYTES": "1048576"]).batchBytes == 1_048_576)
         #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_BYTES": "0"]).batchBytes == 16 * 1024 * 1024)
         #expect(WorkerSettings.environmentVariables.contains("FRONTDOOR_BATCH_BYTES"))
+    }
+}
+
+/// Secured connections: the same settings for every client (no broker or database needed).
+@Suite("Worker settings: secured connections")
+struct SecuredSettingsTests {
+    @Test func theAdminClientGetsTheSamePassThroughsAsTheWorkers() {
+        let s = WorkerSettings(environment: [
+            "FRONTDOOR_KAFKA_SECURITY_PROTOCOL": "sasl_ssl", "FRONTDOOR_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        ])
+        let admin = s.adminConfiguration()
+        #expect(admin.additionalProperties == s.producerConfiguration(clientID: "x").additionalProperties)
+        #expect(admin.additionalProperties["sasl.mechanism"] == "SCRAM-SHA-512")
+    }
+
+    @Test func theRootCertificateComesFromTheURLOrTheEnvironment() throws {
+        let url = "postgres://u:p@db.internal:5432/fd?sslmode=verify-full"
+        let fromEnvironment = WorkerSettings(environment: ["FRONTDOOR_DATABASE_URL": url, "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt"])
+        // A root certificate that cannot be read is refused up front (the pool would only wait).
+        #expect(throws: StoreError.self) { try fromEnvironment.databaseConfiguration() }
+        let c = try DatabaseConfiguration(url: url).withRootCertificate("/etc/ca.crt")
+        #expect(c.tls == .verifyFull)
+        #expect(c.rootCertificate == "/etc/ca.crt")
+        // The URL's own sslrootcert wins; `system` means the system's roots.
+        let inURL = WorkerSettings(environment: [
+            "FRONTDOOR_DATABASE_URL": url + "&sslrootcert=/url/ca.crt", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt",
+        ])
+        #expect(try DatabaseConfiguration(url: inURL.databaseURL).withRootCertificate("/etc/ca.crt").rootCertificate == "/url/ca.crt")
+        let system = WorkerSettings(environment: [
+            "FRONTDOOR_DATABASE_URL": url + "&sslrootcert=system", "FRONTDOOR_DATABASE_SSLROOTCERT": "/etc/ca.crt",
+        ])
+        #expect(try system.databaseConfiguration().rootCertificate == nil)
+        // Messages name where, never the password.
+        #expect(c.redactedTarget == "db.internal:5432/fd (sslmode=verify-full)")
     }
 }

@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// Owns an `rd_kafka_t` and the context its C callbacks reach through `rd_kafka_opaque`.
 ///
@@ -62,6 +63,10 @@ final class RDKafkaClientContext: Sendable {
     let rebalance: RDKafkaRebalanceState?
     /// Consumer only: lag figures from the latest statistics.
     let statistics: RDKafkaStatisticsStore?
+    /// The latest SASL or TLS authentication failure librdkafka reported (its text names the
+    /// mechanism and the broker's answer, never the password), so a request that then times out
+    /// can say why.
+    let authenticationFailure = Mutex<String?>(nil)
 
     init(logger: Logger, rebalance: RDKafkaRebalanceState? = nil, statistics: RDKafkaStatisticsStore? = nil) {
         self.logger = logger
@@ -108,6 +113,9 @@ private func rdKafkaErrorCallback(
     guard let context = RDKafkaClientContext.from(handle) else { return }
     let error = rd_kafka_resp_err_t(rawValue: code)
     let text = reason.map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(error))
+    if error == RD_KAFKA_RESP_ERR__AUTHENTICATION || error == RD_KAFKA_RESP_ERR__SSL {
+        context.authenticationFailure.withLock { $0 = text }
+    }
     let level: Logger.Level = error == RD_KAFKA_RESP_ERR__FATAL ? .critical : .warning
     context.logger.log(level: level, "librdkafka error: \(text)", metadata: [KafkaLoggingKeys.errorCode: "\(code)"])
 }

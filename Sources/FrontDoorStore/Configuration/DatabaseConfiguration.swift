@@ -4,7 +4,7 @@ import PostgresNIO
 /// Where and how to connect to frontdoor's PostgreSQL database.
 ///
 /// Usually made from `FRONTDOOR_DATABASE_URL` with ``init(url:)``:
-/// `postgres://user:password@host:port/database?sslmode=require`.
+/// `postgres://user:password@host:port/database?sslmode=verify-full&sslrootcert=/etc/frontdoor/pg-ca.crt`.
 public struct DatabaseConfiguration: Sendable {
     /// TLS to the server, named after libpq's `sslmode`.
     public struct TLSMode: Hashable, Sendable, CustomStringConvertible {
@@ -41,8 +41,12 @@ public struct DatabaseConfiguration: Sendable {
 
         public var description: String { self.base.rawValue }
 
-        var clientTLS: PostgresClient.Configuration.TLS {
+        /// The NIOSSL configuration: the chain is checked against `rootCertificate` (a PEM file)
+        /// when one is given, else against the system's roots. As in libpq, `require` with a root
+        /// certificate verifies the chain (like `verify-ca`).
+        func clientTLS(rootCertificate: String?) -> PostgresClient.Configuration.TLS {
             var tls = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate { tls.trustRoots = .file(rootCertificate) }
             switch self.base {
             case .disable:
                 return .disable
@@ -50,7 +54,7 @@ public struct DatabaseConfiguration: Sendable {
                 tls.certificateVerification = .none
                 return .prefer(tls)
             case .require:
-                tls.certificateVerification = .none
+                tls.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
                 return .require(tls)
             case .verifyCA:
                 tls.certificateVerification = .noHostnameVerification
@@ -59,6 +63,26 @@ public struct DatabaseConfiguration: Sendable {
                 tls.certificateVerification = .fullVerification
                 return .require(tls)
             }
+        }
+
+        /// The same TLS settings for one ``FrontDoorDatabase/checkConnection(_:logger:)`` connection.
+        func connectionTLS(rootCertificate: String?) throws -> PostgresConnection.Configuration.TLS {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate { tls.trustRoots = .file(rootCertificate) }
+            switch self.base {
+            case .disable:
+                return .disable
+            case .prefer:
+                tls.certificateVerification = .none
+                return .prefer(try NIOSSLContext(configuration: tls))
+            case .require:
+                tls.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+            case .verifyCA:
+                tls.certificateVerification = .noHostnameVerification
+            case .verifyFull:
+                tls.certificateVerification = .fullVerification
+            }
+            return .require(try NIOSSLContext(configuration: tls))
         }
     }
 
@@ -74,6 +98,12 @@ public struct DatabaseConfiguration: Sendable {
     public var database: String
     /// TLS mode. Default: `.prefer` (libpq's default).
     public var tls: TLSMode = .prefer
+    /// PEM file of the certificate authorities the server's certificate must chain to (libpq's
+    /// `sslrootcert`); `nil`: the system's roots. URL option `sslrootcert=<path>` (`system` means
+    /// `nil`), or ``withRootCertificate(_:)`` from `FRONTDOOR_DATABASE_SSLROOTCERT`.
+    public var rootCertificate: String?
+    /// Whether the URL named `sslrootcert`.
+    private var rootCertificateFromURL = false
     /// Most connections the pool opens. A worker uses one per in-flight batch; the relay and
     /// the scheduler one each. Default: `10`.
     public var maximumConnections: Int = 10
@@ -111,9 +141,10 @@ public struct DatabaseConfiguration: Sendable {
 
     /// Parses a `postgres://` or `postgresql://` URL.
     ///
-    /// User and password are percent-decoded. The only query parameters read are `sslmode`
-    /// (`disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`) and
-    /// `application_name`; others are ignored. Unix-domain sockets are not supported.
+    /// User and password are percent-decoded. The query parameters read are `sslmode`
+    /// (`disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`), `sslrootcert`,
+    /// `application_name` and the session limits below; others are ignored. Unix-domain sockets
+    /// are not supported.
     ///
     /// - Throws: ``StoreError`` with code ``StoreError/Code/invalidConfiguration``. The message
     ///   never repeats the URL, which holds the password.
@@ -146,6 +177,12 @@ public struct DatabaseConfiguration: Sendable {
                     throw StoreError(code: .invalidConfiguration, reason: "database URL has an unknown sslmode")
                 }
                 self.tls = mode
+            case "sslrootcert":
+                guard let value = item.value, !value.isEmpty else {
+                    throw StoreError(code: .invalidConfiguration, reason: "database URL option sslrootcert needs a file path")
+                }
+                self.rootCertificate = value == "system" ? nil : value
+                self.rootCertificateFromURL = true
             case "application_name":
                 if let value = item.value, !value.isEmpty { self.applicationName = value }
             case "statement_timeout":
@@ -168,6 +205,32 @@ public struct DatabaseConfiguration: Sendable {
         var copy = self
         copy.statementTimeout = timeout
         return copy
+    }
+
+    /// This configuration trusting the CA certificates in `path` (a PEM file), unless `path` is
+    /// `nil` or empty or the URL named `sslrootcert`: for `FRONTDOOR_DATABASE_SSLROOTCERT`, which
+    /// keeps the certificate's path out of the URL secret.
+    public func withRootCertificate(_ path: String?) -> DatabaseConfiguration {
+        guard !self.rootCertificateFromURL, let path, !path.isEmpty else { return self }
+        var copy = self
+        copy.rootCertificate = path == "system" ? nil : path
+        return copy
+    }
+
+    /// Throws unless the root certificate file, if one is named, can be read: a missing file would
+    /// otherwise only show as a pool that never connects.
+    public func checkRootCertificate() throws(StoreError) {
+        guard let path = self.rootCertificate else { return }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw StoreError(code: .invalidConfiguration, reason: "sslrootcert \(path) is not a readable file")
+        }
+    }
+
+    /// `host:port/database`: where this configuration connects, for log lines and messages. The
+    /// URL itself holds the password and is never printed.
+    public var redactedTarget: String {
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        return "\(host):\(self.port)/\(self.database) (sslmode=\(self.tls))"
     }
 
     private static func milliseconds(_ item: URLQueryItem) throws(StoreError) -> Duration? {
@@ -207,7 +270,7 @@ public struct DatabaseConfiguration: Sendable {
             username: self.username,
             password: self.password,
             database: self.database,
-            tls: self.tls.clientTLS
+            tls: self.tls.clientTLS(rootCertificate: self.rootCertificate)
         )
         configuration.options.maximumConnections = self.maximumConnections
         configuration.options.connectTimeout = self.connectTimeout

@@ -1,5 +1,6 @@
-import FrontDoorMessaging
 import Foundation
+import FrontDoorMessaging
+import FrontDoorStore
 
 /// Runtime settings of one worker process, read from environment variables with documented
 /// defaults so the same binary runs against any broker and database.
@@ -7,7 +8,8 @@ import Foundation
 /// | variable | default | meaning |
 /// | --- | --- | --- |
 /// | `FRONTDOOR_KAFKA_BROKERS` | `127.0.0.1:59092` | comma-separated bootstrap servers |
-/// | `FRONTDOOR_DATABASE_URL` | `postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor` | PostgreSQL URL |
+/// | `FRONTDOOR_DATABASE_URL` | `postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor` | PostgreSQL URL (`?sslmode=verify-full&sslrootcert=<path>` for TLS) |
+/// | `FRONTDOOR_DATABASE_SSLROOTCERT` | the system's roots | PEM file of the CAs PostgreSQL's certificate must chain to, unless the URL names `sslrootcert` |
 /// | `FRONTDOOR_CONFIG_DIR` | `./Config` | schools, districts, calendar, rules |
 /// | `FRONTDOOR_BATCH_SIZE` | `500` | most messages per batch (one transaction) |
 /// | `FRONTDOOR_BATCH_BYTES` | `16777216` (16 MiB) | most bytes per batch (keys, values, headers), plus one message |
@@ -23,6 +25,8 @@ import Foundation
 public struct WorkerSettings: Sendable {
     public var brokers: [String] = ["127.0.0.1:59092"]
     public var databaseURL = "postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor"
+    /// `FRONTDOOR_DATABASE_SSLROOTCERT`: the CA file for PostgreSQL's TLS when the URL names none.
+    public var databaseRootCertificate: String?
     public var configDirectory = URL(fileURLWithPath: "Config")
     public var batchSize = 500
     /// Bounds a batch's memory: 500 messages of 1 MB would otherwise hold half a gigabyte.
@@ -70,6 +74,7 @@ public struct WorkerSettings: Sendable {
             brokers = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         }
         if let v = env["FRONTDOOR_DATABASE_URL"], !v.isEmpty { databaseURL = v }
+        if let v = env["FRONTDOOR_DATABASE_SSLROOTCERT"], !v.isEmpty { databaseRootCertificate = v }
         if let v = env["FRONTDOOR_CONFIG_DIR"], !v.isEmpty { configDirectory = URL(fileURLWithPath: v) }
         if let v = env["FRONTDOOR_BATCH_SIZE"].flatMap(Int.init), v > 0 { batchSize = v }
         if let v = env["FRONTDOOR_BATCH_BYTES"].flatMap(Int.init), v > 0 { batchBytes = v }
@@ -102,12 +107,32 @@ public struct WorkerSettings: Sendable {
     /// Every environment variable the settings read (besides `FRONTDOOR_KAFKA_<PROPERTY>`
     /// pass-throughs), so deployment files can be checked against it.
     public static let environmentVariables: Set<String> = [
-        "FRONTDOOR_KAFKA_BROKERS", "FRONTDOOR_DATABASE_URL", "FRONTDOOR_CONFIG_DIR", "FRONTDOOR_BATCH_SIZE",
-        "FRONTDOOR_BATCH_BYTES", "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS", "FRONTDOOR_GROUP_PREFIX",
-        "FRONTDOOR_SCHEDULER_INTERVAL_MS", "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_LOG_FORMAT", "FRONTDOOR_PSEUDONYM_KEY",
-        "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
+        "FRONTDOOR_KAFKA_BROKERS", "FRONTDOOR_DATABASE_URL", "FRONTDOOR_DATABASE_SSLROOTCERT", "FRONTDOOR_CONFIG_DIR",
+        "FRONTDOOR_BATCH_SIZE", "FRONTDOOR_BATCH_BYTES", "FRONTDOOR_BATCH_WAIT_MS", "FRONTDOOR_SESSION_TIMEOUT_MS",
+        "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS", "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_LOG_FORMAT",
+        "FRONTDOOR_PSEUDONYM_KEY", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
     ]
+
+    /// The database configuration every command uses: `FRONTDOOR_DATABASE_URL` (TLS from its
+    /// `sslmode` and `sslrootcert`) with `FRONTDOOR_DATABASE_SSLROOTCERT` applied.
+    ///
+    /// - Throws: `StoreError` (`invalidConfiguration`) for a malformed URL (the message never
+    ///   repeats the URL) or a root certificate file that cannot be read.
+    public func databaseConfiguration() throws(StoreError) -> DatabaseConfiguration {
+        let configuration = try DatabaseConfiguration(url: databaseURL).withRootCertificate(databaseRootCertificate)
+        try configuration.checkRootCertificate()
+        return configuration
+    }
+
+    /// Admin client configuration (`frontdoor topics create`, `bench`) with the same
+    /// `FRONTDOOR_KAFKA_<PROPERTY>` pass-throughs (TLS, SASL/SCRAM) as the workers' clients.
+    public func adminConfiguration(clientID: String = "frontdoor-admin") -> KafkaAdminConfiguration {
+        var c = KafkaAdminConfiguration(bootstrapServers: brokers)
+        c.clientID = clientID
+        c.additionalProperties = kafkaProperties
+        return c
+    }
 
     /// The consumer group of a worker kind.
     public func group(_ worker: String) -> String { "\(groupPrefix)-\(worker)" }
