@@ -106,16 +106,17 @@ public enum PenaltyRules {
     ) -> PenaltyTrigger? {
         var first: PenaltyTrigger?
         for span in context.config.penaltyRulesets.spans where ordered.contains(where: { span.contains($0.date) }) {
+            let h = history
             let found: PenaltyTrigger? =
                 switch span.ruleset {
                 case .kent2016:
-                    kent2016(upn: upn, ordered: ordered, span: span, history: history, context: context, counts: counts)
+                    kent2016(upn: upn, ordered: ordered, span: span, history: h, context: context, counts: counts)
                 case .england2024:
-                    england2024(upn: upn, ordered: ordered, span: span, history: history, context: context, counts: counts)
+                    england2024(upn: upn, ordered: ordered, span: span, history: h, context: context, counts: counts)
                 }
-            if let f = found, first.map({ (f.review.windowEnd, f.review.createdAt) < ($0.review.windowEnd, $0.review.createdAt) }) ?? true {
-                first = f
-            }
+            guard let f = found else { continue }
+            let key = (f.review.windowEnd, f.review.createdAt)
+            if first.map({ key < ($0.review.windowEnd, $0.review.createdAt) }) ?? true { first = f }
         }
         return first
     }
