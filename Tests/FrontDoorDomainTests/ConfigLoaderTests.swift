@@ -62,7 +62,12 @@ struct ConfigLoaderTests {
     func realRules() throws {
         let rules = try ConfigLoader(directory: Self.configDirectory).load().rules
         #expect(rules == RulesConfig.defaults)
-        #expect(rules.ruleset == .kent2016)
+        // The law as it stands: kent-2016 before 19 August 2024, england-2024 from that day.
+        #expect(rules.penaltyRulesets == .lawOfEngland)
+        #expect(rules.ruleset == nil)
+        #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2024-08-18")!) == .kent2016)
+        #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2024-08-19")!) == .england2024)
+        #expect(rules.england2024.improvementPeriodSchoolDays == 30)
         #expect(rules.minimumPossibleSessions == 20)
         #expect(rules.persistentAbsencePct == 90)
         #expect(rules.severeAbsencePct == 50)
@@ -213,6 +218,36 @@ struct ConfigLoaderTests {
         }
         try Self.withConfig([:], remove: ["calendar"]) { dir in
             #expect(Self.loadError(dir)?.file == "calendar/")
+        }
+    }
+
+    @Test("rules.yaml: penaltyRulesets is a schedule by date (domain.md, Penalty notice rulesets); ruleset is one for every date")
+    func rulesetSchedule() throws {
+        let yaml = "penaltyRulesets:\n  - ruleset: kent-2016\n  - from: 2025-09-01\n    ruleset: england-2024\n"
+        try Self.withConfig(["rules.yaml": yaml]) { dir in
+            let rules = try ConfigLoader(directory: dir).load().rules
+            #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2025-08-31")!) == .kent2016)
+            #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2025-09-01")!) == .england2024)
+            #expect(rules.ruleset == nil)
+        }
+        try Self.withConfig(["rules.yaml": "ruleset: kent-2016\n"]) { dir in
+            let rules = try ConfigLoader(directory: dir).load().rules
+            #expect(rules.penaltyRulesets == .always(.kent2016))
+            #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2026-09-07")!) == .kent2016)
+        }
+        for bad in [
+            "ruleset: kent-2016\npenaltyRulesets:\n  - ruleset: england-2024\n",  // both
+            "penaltyRulesets:\n  - from: 2024-08-19\n    ruleset: england-2024\n",  // first has a from
+            "penaltyRulesets:\n  - ruleset: kent-2016\n  - ruleset: england-2024\n",  // later has none
+            "penaltyRulesets:\n  - ruleset: kent-2016\n  - from: 2024-08-19\n    ruleset: england-2024\n  - from: 2024-08-19\n    ruleset: kent-2016\n",
+            "penaltyRulesets: []\n",
+            "penaltyRulesets:\n  - ruleset: kent-2016\n    form: 2024-08-19\n",  // typo
+            "england2024:\n  improvementPeriodSchoolDays: 0\n",
+        ] {
+            try Self.withConfig(["rules.yaml": bad]) { dir in
+                let e = Self.loadError(dir)
+                #expect(e?.file == "rules.yaml", "rejected: \(bad)")
+            }
         }
     }
 

@@ -345,6 +345,19 @@ struct EventDecoderTests {
         #expect(Self.reject(Self.event("enforcement.decision.v1", bad))?.field == "data.decision")
     }
 
+    @Test("enforcement.decision.v1: penalty-notice-withdrawn is a decision (events.md, revised for issue 9)")
+    func penaltyNoticeWithdrawn() throws {
+        let d: [String: Any] = [
+            "caseId": "c1", "decision": "penalty-notice-withdrawn", "decidedOn": "2026-12-01", "officerId": "staff-1",
+            "parentRef": "p1",
+        ]
+        guard case .enforcementDecision(_, let e) = try Self.decode(Self.event("enforcement.decision.v1", d)).get() else {
+            Issue.record("wrong case")
+            return
+        }
+        #expect(e.decision == .penaltyNoticeWithdrawn && e.amountPence == nil)
+    }
+
     @Test("No reject message repeats a string value of the event (personal data never reaches DLQ headers)")
     func noValuesInMessages() {
         // A referral whose every string is distinctive; break each field in turn.

@@ -285,7 +285,7 @@ public enum EventDecoder {
             let session = try d.oneOf(Session.self, "session")
             let codeText = try d.string("code", length: 1...2)
             let minutesLate = try d.optionalInt("minutesLate", 0...1440)
-            let pupil = try d.optionalObject("pupil").map { p throws(Reject) in try pupilCharacteristics(p, withDateOfBirth: false) }
+            let pupil = try d.optionalObject("pupil").map { p throws(Reject) in try pupilCharacteristics(p, withDateOfBirth: true) }
             guard let code = RegisterCode(codeText, on: date) else {
                 let set = RegisterCodeSet.inForce(on: date)
                 throw Reject(

@@ -38,7 +38,7 @@ public struct PupilCharacteristics: Sendable, Hashable, Codable {
     public var sen: SENStatus?
     /// Looked after (a child in care).
     public var cla: Bool?
-    /// Sent with exclusions only.
+    /// Optional on marks, exclusions and roll changes; judges compulsory school age.
     public var dateOfBirth: LocalDate?
 
     public init(yearGroup: Int? = nil, fsm: Bool? = nil, sen: SENStatus? = nil, cla: Bool? = nil, dateOfBirth: LocalDate? = nil) {
@@ -286,6 +286,9 @@ public enum DecisionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case penaltyNoticeIssued = "penalty-notice-issued"
     case prosecutionStarted = "prosecution-started"
     case noAction = "no-action"
+    /// A penalty notice issued on the same case to the same parent was withdrawn: it no
+    /// longer counts as a prior notice (`england-2024`).
+    case penaltyNoticeWithdrawn = "penalty-notice-withdrawn"
 }
 
 /// `data` of `enforcement.decision.v1`: what a person decided on an enforcement review.

@@ -67,7 +67,7 @@ public struct EarlyHelpNotification: Hashable, Sendable, Codable {
     }
 }
 
-/// The penalty-notice ruleset a local authority uses.
+/// A penalty-notice ruleset; which one judges a session is ``PenaltyRulesetSchedule``'s choice by date.
 public enum PenaltyRuleset: String, Sendable, Hashable, Codable, CaseIterable {
     case kent2016 = "kent-2016"
     case england2024 = "england-2024"
@@ -120,12 +120,15 @@ public struct EnforcementReview: Hashable, Sendable, Codable {
     public var recommendedAction: RecommendedAction
     public var amountPence: Int?
     public var createdAt: Date
+    /// Short machine-readable grounds beyond `basis`: `term-time-leave-only`,
+    /// `after-notice-to-improve`, `compulsory-school-age-assumed` (events.md).
+    public var reasons: [String]
 
     public init(
         caseId: String, upn: UPN, laestab: LAESTAB, ruleset: PenaltyRuleset, basis: ReviewBasis,
         attendancePct: Double, unauthorisedSessions: Int, windowStart: LocalDate, windowEnd: LocalDate,
         priorNoticesIn3Years: Int, priorNotices: [PriorNotice], recommendedAction: RecommendedAction,
-        amountPence: Int?, createdAt: Date
+        amountPence: Int?, createdAt: Date, reasons: [String] = []
     ) {
         self.caseId = caseId
         self.upn = upn
@@ -141,6 +144,7 @@ public struct EnforcementReview: Hashable, Sendable, Codable {
         self.recommendedAction = recommendedAction
         self.amountPence = amountPence
         self.createdAt = createdAt
+        self.reasons = reasons
     }
 }
 

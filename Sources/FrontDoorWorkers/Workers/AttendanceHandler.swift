@@ -181,7 +181,9 @@ extension StoreTransaction {
 
 extension PupilProfile {
     init(record r: PupilRecord) {
-        self.init(fsm: r.fsm, sen: SENStatus(rawValue: r.sen) ?? .none, cla: r.cla, yearGroup: r.yearGroup)
+        self.init(
+            fsm: r.fsm, sen: SENStatus(rawValue: r.sen) ?? .none, cla: r.cla, yearGroup: r.yearGroup,
+            dateOfBirth: r.dateOfBirth.map(LocalDate.init))
     }
 }
 
