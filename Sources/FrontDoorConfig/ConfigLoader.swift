@@ -168,7 +168,8 @@ public struct ConfigLoader: Sendable {
         guard !names.isEmpty else {
             throw ConfigError(file: "calendar/", line: nil, message: "holds no .yaml file; configure at least one academic year")
         }
-        var calendar = SchoolCalendar.empty
+        // England's bank holidays are computed by rule; the files add only the exceptions.
+        var calendar = SchoolCalendar.empty.withBankHolidays()
         var yearFiles: [AcademicYear: String] = [:]
         for n in names {
             let file = "calendar/\(n)"
@@ -199,6 +200,8 @@ public struct ConfigLoader: Sendable {
                     insetDays: Set(cf.insetDays),
                     examPeriods: cf.examPeriods
                 )
+                .withBankHolidays(cf.bankHolidayExceptions)
+                .withTestPeriods(cf.testPeriods)
             )
         }
         return calendar
