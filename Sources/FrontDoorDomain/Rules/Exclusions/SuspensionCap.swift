@@ -1,6 +1,6 @@
 /// The 45-day cap (domain.md, "Exclusion rules"; DfE "Suspension and permanent exclusion"
-/// guidance, 2024: "A pupil may be suspended for one or more fixed periods up to a
-/// maximum of 45 school days in a single academic year").
+/// guidance: a pupil may be suspended for one or more fixed periods, up to 45 school days
+/// in an academic year).
 ///
 /// The cap binds a headteacher, so it counts the pupil's suspensions **at one school**: a
 /// pupil suspended for 30 days at one school and 20 at the next has broken no cap. Each
