@@ -205,6 +205,17 @@ struct RulesReferralTests {
         #expect(a?.createdAt == LondonDate.startOfDay(F.date("2026-11-07")))
     }
 
+    @Test("CME clock: cme-overdue of a case routed by postcode goes to the case's unit, as its cme-referral did")
+    func overdueFollowsCaseRoute() {
+        var c = cmeCase()
+        c.laestab = nil
+        let byLaestab = ReferralRules.cmeOverdue(case: c, today: F.date("2026-11-09"), context: F.context())?.notification
+        #expect(byLaestab?.unitId == "county-duty")
+        c.route = Route(district: "Dover", unitId: "dover")
+        let byCase = ReferralRules.cmeOverdue(case: c, today: F.date("2026-11-09"), context: F.context())?.notification
+        #expect(byCase?.unitId == "dover" && byCase?.district == "Dover")
+    }
+
     @Test("CME clock: a resolved case is not overdue")
     func resolvedNotOverdue() {
         let r = CMEResolution(outcome: .notFound, resolvedOn: F.date("2026-11-05"))

@@ -92,10 +92,13 @@ public struct CMECaseState: Hashable, Sendable {
     public var safeguardingConcern: Bool
     /// Set once a `referral.resolved.v1` arrived.
     public var resolution: CMEResolution?
+    /// The route triage gave the case (its stored district and unit), so `cme-overdue` goes
+    /// where `cme-referral` went, also for a case routed by postcode. Nil: by `laestab`.
+    public var route: Route?
 
     public init(
         caseId: String, upn: UPN?, laestab: LAESTAB?, receivedAt: Date, child: PupilProfile = .unknown,
-        safeguardingConcern: Bool = false, resolution: CMEResolution? = nil
+        safeguardingConcern: Bool = false, resolution: CMEResolution? = nil, route: Route? = nil
     ) {
         self.caseId = caseId
         self.upn = upn
@@ -104,6 +107,7 @@ public struct CMECaseState: Hashable, Sendable {
         self.child = child
         self.safeguardingConcern = safeguardingConcern
         self.resolution = resolution
+        self.route = route
     }
 
     public var receivedOn: LocalDate { LondonDate.of(receivedAt) }
@@ -255,7 +259,7 @@ public enum ReferralRules {
         let n = NotificationDecisions.make(
             .cmeOverdue, key: [c.caseId], caseId: c.caseId, upn: c.upn, laestab: c.laestab,
             priority: NotificationDecisions.cmeOverduePriority, dueBy: due, reasons: reasons, createdAt: createdAt,
-            context: context)
+            context: context, route: c.route)
         let audit = AuditEntry(
             rule: "cme-clock", decision: "notify-overdue", key: [c.caseId], upn: c.upn, caseId: c.caseId,
             figures: ["received-on": c.receivedOn.description, "deadline": deadline.description], at: createdAt)
