@@ -12,7 +12,7 @@ import Testing
 @Suite("Exclusions and referrals end to end (domain.md, issue 9)")
 struct ExclusionsReferralsEndToEndTests {
     @Test(
-        "45-day cap per school; a referral with no school routed by postcode; a referral without a UPN joins the known pupil's case",
+        "45-day cap per school and across the summer; a referral with no school routed by postcode; a referral without a UPN joins the known pupil's case",
         .timeLimit(.minutes(4)))
     func perSchoolCapAndPostcodeRouting() async throws {
         let pipeline = Pipeline("excl-ref")
@@ -34,9 +34,15 @@ struct ExclusionsReferralsEndToEndTests {
                 sessions: sessions, time: Events.time(Events.date(start).adding(days: -3), 15), pupil: none)
             return KafkaProducerMessage(topic: t.exclusions, key: Array(upn.utf8), value: v)
         }
+        // domain.md, "a suspension spanning a holiday counts each school day in the term and year it
+        // falls in": 20 days from Monday 5 July 2027 are 13 days of 2026/27 (to 21 July) and 7 of
+        // 2027/28 (from 1 September; 2027/28 is not configured, so weekdays). With 38 more days in
+        // October the school's 2027/28 total is exactly 45: the cap is reached in 2027/28.
+        let spanning = Events.upn(canterbury, serial: 24)
         let exclusions = [
             suspension("moved-a", moved, ashford, "2026-09-07", 60), suspension("moved-c", moved, canterbury, "2026-11-02", 40),
             suspension("stayed-1", stayed, ashford, "2026-09-07", 60), suspension("stayed-2", stayed, ashford, "2026-11-02", 40),
+            suspension("span-1", spanning, canterbury, "2027-07-05", 40), suspension("span-2", spanning, canterbury, "2027-10-04", 76),
         ]
 
         // domain.md, Routing: no school, so the child's postcode district (CT9: Thanet); a postcode
@@ -72,8 +78,8 @@ struct ExclusionsReferralsEndToEndTests {
 
             let thanet = TestEnvironment.config.units.unitId(forDistrict: "Thanet")
             let unassigned = TestEnvironment.config.units.unassignedUnitId
-            let out = try await reader.read("five notifications", quiet: .seconds(2)) { out in
-                out.filter { pipeline.notificationTopics.contains($0.topic) }.count >= 5
+            let out = try await reader.read("six notifications", quiet: .seconds(2)) { out in
+                out.filter { pipeline.notificationTopics.contains($0.topic) }.count >= 6
             }
             let notifications = out.filter { pipeline.notificationTopics.contains($0.topic) }
             #expect(out.filter { pipeline.dlqTopics.contains($0.topic) }.isEmpty)
@@ -84,6 +90,12 @@ struct ExclusionsReferralsEndToEndTests {
             #expect(stayedOut.map(\.kind) == ["suspensions-threshold", "suspensions-threshold"])
             #expect(Set(stayedOut.compactMap { $0.field("priority") }) == ["high", "urgent"])
             #expect(stayedOut.allSatisfy { $0.topic == t.earlyHelp(unit: TestEnvironment.unit(of: ashford)) })
+
+            // The summer-spanning suspension's September days count in 2027/28 (loaded from the year before).
+            let spanningOut = notifications.filter { $0.upn == spanning }
+            #expect(spanningOut.map(\.kind) == ["suspensions-threshold"])
+            #expect(spanningOut.first?.field("notificationId") == NotificationDecisions.notificationId(
+                .suspensionsThreshold, key: [spanning, "2027/28", "cap", canterbury.laestab.value]))
 
             // Postcode routing.
             let byPostcode = notifications.filter { $0.upn == nil }
@@ -97,8 +109,8 @@ struct ExclusionsReferralsEndToEndTests {
             // The police referral joined the school's case: one case, one notification.
             #expect(notifications.filter { $0.upn == alex }.count == 1)
             #expect(try await db.strings("SELECT DISTINCT case_id FROM referrals WHERE referral_id IN ('DFD-KN-1', 'DFD-KN-2')").count == 1)
-            #expect(notifications.count == 5, "\(notifications.map(\.kind))")
-            #expect(try await db.int("SELECT count(*) FROM outbox") == 5)
+            #expect(notifications.count == 6, "\(notifications.map(\.kind))")
+            #expect(try await db.int("SELECT count(*) FROM outbox") == 6)
         }
     }
 }
