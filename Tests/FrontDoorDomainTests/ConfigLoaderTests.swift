@@ -209,6 +209,44 @@ struct ConfigLoaderTests {
         }
     }
 
+    @Test("postcodes.csv: Kent outward codes to districts of districts.csv; optional; a bad row names its line")
+    func postcodes() throws {
+        let config = try ConfigLoader(directory: Self.configDirectory).load()
+        #expect(config.postcodes.district(ofPostcode: "CT9 1XP") == "Thanet")
+        #expect(config.postcodes.district(ofPostcode: "tn24 8aa") == "Ashford")
+        #expect(config.postcodes.district(ofPostcode: "ME4 4AA") == nil)  // Medway, not Kent County Council
+        // Every Kent district is reachable by postcode, and no row names an unknown district.
+        #expect(Set(config.postcodes.districts.values) == Set(config.register.districts))
+        try Self.withConfig([:], remove: ["postcodes.csv"]) { dir in
+            let postcodes = try ConfigLoader(directory: dir).load().postcodes
+            #expect(postcodes == .empty)
+        }
+        let cases: [(String, Int, String)] = [
+            ("outward,district\nCT9,Thanet\nCT9,Dover\n", 3, "already on line 2"),
+            ("outward,district\nCT9,Nowhere\n", 2, "no row in districts.csv"),
+            ("outward,district\nCT9 1XP,Thanet\n", 2, "not a postcode outward code"),
+            ("postcode,district\nCT9,Thanet\n", 1, "header"),
+        ]
+        for (text, line, needle) in cases {
+            try Self.withConfig(["postcodes.csv": text]) { dir in
+                let e = try #require(Self.loadError(dir))
+                #expect(e.file == "postcodes.csv" && e.line == line && e.message.contains(needle), "\(e)")
+            }
+        }
+    }
+
+    @Test("bank-holidays.yaml: exceptions only; moving or removing a day the rule does not give is an error")
+    func bankHolidayExceptions() throws {
+        let c = try ConfigLoader(directory: Self.configDirectory).load().calendar
+        #expect(c.isBankHoliday(day("2028-04-14")))  // Good Friday 2028, computed
+        #expect(c.isBankHoliday(day("2023-05-08")) && !c.isBankHoliday(day("2020-05-04")))
+        let bad = "movedBankHolidays:\n  - { from: 2020-05-05, to: 2020-05-08, name: x }\n"
+        try Self.withConfig(["calendar/bank-holidays.yaml": bad]) { dir in
+            let e = try #require(Self.loadError(dir))
+            #expect(e.file == "calendar/bank-holidays.yaml" && e.message.contains("not a bank holiday by rule"), "\(e)")
+        }
+    }
+
     @Test("Missing files are errors naming the file")
     func missingFiles() throws {
         for f in ["schools.csv", "districts.csv", "rules.yaml"] {

@@ -329,6 +329,13 @@ public enum EventDecoder {
                     field: "data.reason"
                 )
             }
+            guard reason.isInUse(forExclusionStarting: startDate) else {
+                throw Reject(
+                    .unknownExclusionReason,
+                    "Field data.reason is a legacy code (PD, OT), used only for exclusions starting before \(ExclusionReason.legacyReasonsEnd).",
+                    field: "data.reason"
+                )
+            }
             let pupil = try d.optionalObject("pupil").map { p throws(Reject) in try pupilCharacteristics(p, withDateOfBirth: true) }
             return .exclusionIssued(
                 envelope,

@@ -54,9 +54,9 @@ public enum NotificationDecisions {
     /// (unknown school or none → `unassigned`).
     public static func make(
         _ kind: NotificationKind, key: [String], caseId: String, upn: UPN?, laestab: LAESTAB?, priority: Priority,
-        dueBy: LocalDate, reasons: [String], createdAt: Date, context: RuleContext
+        dueBy: LocalDate, reasons: [String], createdAt: Date, context: RuleContext, route: Route? = nil
     ) -> EarlyHelpNotification {
-        let route = context.route(laestab)
+        let route = route ?? context.route(laestab)
         return EarlyHelpNotification(
             notificationId: notificationId(kind, key: key), caseId: caseId, unitId: route.unitId,
             district: route.district, kind: kind, priority: priority, upn: upn, laestab: laestab, dueBy: dueBy,

@@ -144,16 +144,19 @@ public struct RuleContext: Sendable {
     public var units: DistrictUnits
     /// Due dates and priorities of notifications where domain.md is silent.
     public var policy: NotificationPolicy
+    /// Postcode outward code → district, for referrals that name no school.
+    public var postcodes: PostcodeDistricts
 
     public init(
         config: RulesConfig = .defaults, calendar: SchoolCalendar, schools: SchoolRegister, units: DistrictUnits,
-        policy: NotificationPolicy = .defaults
+        policy: NotificationPolicy = .defaults, postcodes: PostcodeDistricts = .empty
     ) {
         self.config = config
         self.calendar = calendar
         self.schools = schools
         self.units = units
         self.policy = policy
+        self.postcodes = postcodes
     }
 
     /// The district and Early Help Unit for a school (unknown or none → `unassigned`).

@@ -79,7 +79,9 @@ struct HandlerSetup: Sendable {
 
     init(config: LoadedConfig, settings: WorkerSettings, allowed: [String: Set<EventType>]) {
         self.config = config
-        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
+        self.context = RuleContext(
+            config: config.rules, calendar: config.calendar, schools: config.register, units: config.units,
+            postcodes: config.postcodes)
         self.outbound = Outbound(topics: settings.topics)
         self.allowed = allowed
     }
