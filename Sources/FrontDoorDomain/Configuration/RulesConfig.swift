@@ -33,6 +33,15 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
     /// The register codes that count towards CME risk. Default: `G`, `N`, `O`.
     public var cmeRiskCodes: Set<String> = ["G", "N", "O"]
 
+    /// `N` grace: an `N` counts towards CME risk and penalty reviews only once this many of
+    /// that enrolment's later school days have marks and it is still `N`. Default: 5.
+    public var nGraceSchoolDays: Int = 5
+
+    /// PA/SA re-entry: after leaving persistent or severe absence, entering it again notifies
+    /// only once the enrolment has been out of the state for this many of its school days
+    /// (days with marks). Default: 10.
+    public var reentryCooldownSchoolDays: Int = 10
+
     /// A CME case should be resolved within this many school days of the day it was
     /// received; unresolved then raises `cme-overdue`, and resolved by then counts as
     /// "found within two weeks". Default: 10.
@@ -157,6 +166,8 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
         cmeRiskSchoolDays = try value("cmeRiskSchoolDays", cmeRiskSchoolDays)
         cmeRiskCodes = try value("cmeRiskCodes", cmeRiskCodes)
         cmeResolveSchoolDays = try value("cmeResolveSchoolDays", cmeResolveSchoolDays)
+        nGraceSchoolDays = try value("nGraceSchoolDays", nGraceSchoolDays)
+        reentryCooldownSchoolDays = try value("reentryCooldownSchoolDays", reentryCooldownSchoolDays)
         suspensionCountThreshold = try value("suspensionCountThreshold", suspensionCountThreshold)
         suspensionDayCap = try value("suspensionDayCap", suspensionDayCap)
         reviewDueSchoolDays = try value("reviewDueSchoolDays", reviewDueSchoolDays)
@@ -169,7 +180,8 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
 
     static let keys: Set<String> = [
         "ruleset", "penaltyRulesets", "minimumPossibleSessions", "persistentAbsencePct", "severeAbsencePct", "cmeRiskSchoolDays",
-        "cmeRiskCodes", "cmeResolveSchoolDays", "suspensionCountThreshold", "suspensionDayCap", "reviewDueSchoolDays",
+        "cmeRiskCodes", "cmeResolveSchoolDays", "nGraceSchoolDays", "reentryCooldownSchoolDays", "suspensionCountThreshold",
+        "suspensionDayCap", "reviewDueSchoolDays",
         "reviewSuspensionSchoolDaysPerTerm", "permanentExclusionDutyDay", "england2024", "kent2016",
     ]
 
@@ -191,6 +203,10 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
             ("england2024.improvementPeriodSchoolDays", england2024.improvementPeriodSchoolDays),
         ]
         for (k, v) in positive where v < 1 { throw fail(k, "must be at least 1") }
+        let counts: [(String, Int)] = [
+            ("nGraceSchoolDays", nGraceSchoolDays), ("reentryCooldownSchoolDays", reentryCooldownSchoolDays),
+        ]
+        for (k, v) in counts where v < 0 { throw fail(k, "must not be negative") }
         let amounts: [(String, Int)] = [
             ("england2024.reducedAmountPence", england2024.reducedAmountPence),
             ("england2024.fullAmountPence", england2024.fullAmountPence), ("kent2016.amountPence", kent2016.amountPence),

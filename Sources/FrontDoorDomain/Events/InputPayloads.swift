@@ -6,16 +6,18 @@ public enum EventType: String, Sendable, Hashable, Codable, CaseIterable {
     case referralReceived = "referral.received.v1"
     case referralResolved = "referral.resolved.v1"
     case enforcementDecision = "enforcement.decision.v1"
+    case rollChange = "roll.change.v1"
     case earlyHelpNotification = "earlyhelp.notification.v1"
     case enforcementReview = "enforcement.review.v1"
+    case enforcementReviewWithdrawn = "enforcement.review-withdrawn.v1"
 
-    /// The six types frontdoor consumes.
+    /// The seven types frontdoor consumes.
     public static let inputs: [EventType] = [
         .attendanceMark, .exclusionIssued, .exclusionRescinded, .referralReceived, .referralResolved,
-        .enforcementDecision,
+        .enforcementDecision, .rollChange,
     ]
-    /// The two types frontdoor publishes.
-    public static let outputs: [EventType] = [.earlyHelpNotification, .enforcementReview]
+    /// The three types frontdoor publishes.
+    public static let outputs: [EventType] = [.earlyHelpNotification, .enforcementReview, .enforcementReviewWithdrawn]
 }
 
 /// A pupil's special educational needs status (`sen`).
@@ -40,13 +42,20 @@ public struct PupilCharacteristics: Sendable, Hashable, Codable {
     public var cla: Bool?
     /// Optional on marks, exclusions and roll changes; judges compulsory school age.
     public var dateOfBirth: LocalDate?
+    /// On a child-protection plan (`cpp`): a deletion for elective home education then needs
+    /// the LA's consent first (`ehe-consent-required`).
+    public var cpp: Bool?
 
-    public init(yearGroup: Int? = nil, fsm: Bool? = nil, sen: SENStatus? = nil, cla: Bool? = nil, dateOfBirth: LocalDate? = nil) {
+    public init(
+        yearGroup: Int? = nil, fsm: Bool? = nil, sen: SENStatus? = nil, cla: Bool? = nil, dateOfBirth: LocalDate? = nil,
+        cpp: Bool? = nil
+    ) {
         self.yearGroup = yearGroup
         self.fsm = fsm
         self.sen = sen
         self.cla = cla
         self.dateOfBirth = dateOfBirth
+        self.cpp = cpp
     }
 
     /// Vulnerable for the `persistent-absence` notification: FSM, SEN support, EHCP or looked after.
@@ -323,5 +332,61 @@ public struct EnforcementDecision: Sendable, Hashable {
         self.officerId = officerId
         self.parentRef = parentRef
         self.amountPence = amountPence
+    }
+}
+
+/// `change` of `roll.change.v1`.
+public enum RollChangeKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case admitted
+    case deleted
+}
+
+/// The regulation 9 ground of a deletion from the admission register (School Attendance
+/// (Pupil Registration) (England) Regulations 2024), as `roll.change.v1`'s `ground`.
+public enum DeletionGround: String, Sendable, Hashable, Codable, CaseIterable {
+    case transferred
+    case electiveHomeEducation = "elective-home-education"
+    case movedAway = "moved-away"
+    case notReturnedAfterLeave = "not-returned-after-leave"
+    case continuousAbsence20Days = "continuous-absence-20-days"
+    case medical
+    case permanentlyExcluded = "permanently-excluded"
+    case died
+    case leftCompulsoryAge = "left-compulsory-age"
+    case notKnown = "not-known"
+    case other
+}
+
+/// `dualRegistration` of `roll.change.v1`: which of a dual-registered pupil's two schools this is.
+public enum DualRegistration: String, Sendable, Hashable, Codable, CaseIterable {
+    case main
+    case subsidiary
+}
+
+/// `data` of `roll.change.v1`: a pupil joins or leaves a school's roll.
+public struct RollChange: Sendable, Hashable {
+    public var upn: UPN
+    public var laestab: LAESTAB
+    public var change: RollChangeKind
+    /// The first day on roll, or the day the name was removed.
+    public var effectiveDate: LocalDate
+    /// Required for a deletion, absent for an admission.
+    public var ground: DeletionGround?
+    public var destinationLaestab: LAESTAB?
+    public var dualRegistration: DualRegistration?
+    public var pupil: PupilCharacteristics?
+
+    public init(
+        upn: UPN, laestab: LAESTAB, change: RollChangeKind, effectiveDate: LocalDate, ground: DeletionGround? = nil,
+        destinationLaestab: LAESTAB? = nil, dualRegistration: DualRegistration? = nil, pupil: PupilCharacteristics? = nil
+    ) {
+        self.upn = upn
+        self.laestab = laestab
+        self.change = change
+        self.effectiveDate = effectiveDate
+        self.ground = ground
+        self.destinationLaestab = destinationLaestab
+        self.dualRegistration = dualRegistration
+        self.pupil = pupil
     }
 }

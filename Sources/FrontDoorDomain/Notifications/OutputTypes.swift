@@ -11,6 +11,9 @@ public enum NotificationKind: String, Sendable, Hashable, Codable, CaseIterable 
     case suspensionsThreshold = "suspensions-threshold"
     case vulnerableExclusion = "vulnerable-exclusion"
     case referralTriaged = "referral-triaged"
+    /// A deletion for elective home education of a child at a special school or on a
+    /// child-protection plan: the LA's consent is needed first (always `urgent`).
+    case eheConsentRequired = "ehe-consent-required"
 }
 
 /// Priority of a notification or case.
@@ -145,6 +148,34 @@ public struct EnforcementReview: Hashable, Sendable, Codable {
         self.amountPence = amountPence
         self.createdAt = createdAt
         self.reasons = reasons
+    }
+}
+
+/// Why an open review was withdrawn (`enforcement.review-withdrawn.v1`'s `reason`).
+public enum WithdrawalReason: String, Hashable, Sendable, Codable, CaseIterable {
+    /// The school amended the marks that made the review: its threshold is no longer met.
+    case amendedBelowThreshold = "amended-below-threshold"
+    /// The sessions that made it are no longer of compulsory school age (a date of birth sent since).
+    case notCompulsorySchoolAge = "not-compulsory-school-age"
+    /// The pupil was deleted from the roll of the review's school before the threshold session.
+    case leftRoll = "left-roll"
+}
+
+/// `data` of `enforcement.review-withdrawn.v1`, published on `frontdoor.enforcement.v1`
+/// when the basis of a review no person has decided on yet disappears; the case closes.
+public struct EnforcementReviewWithdrawal: Hashable, Sendable, Codable {
+    /// The withdrawn review's case.
+    public var caseId: String
+    public var upn: UPN
+    public var reason: WithdrawalReason
+    /// The `time` of the event (the amendment) that removed the basis.
+    public var withdrawnAt: Date
+
+    public init(caseId: String, upn: UPN, reason: WithdrawalReason, withdrawnAt: Date) {
+        self.caseId = caseId
+        self.upn = upn
+        self.reason = reason
+        self.withdrawnAt = withdrawnAt
     }
 }
 

@@ -11,10 +11,17 @@ public struct EnforcementHistory: Hashable, Sendable {
     /// `decisions` other than `penalty-notice-withdrawn` (withdrawing a notice decides nothing
     /// about the sessions since it was issued).
     public var lastDecisionOn: LocalDate?
+    /// Reviews of the pupil withdrawn so far (``ReviewWithdrawalRule``): a review raised after
+    /// one is a new case, so its case id names the count.
+    public var withdrawnReviews: Int
 
-    public init(hasOpenReview: Bool = false, decisions: [EnforcementDecision] = [], lastDecisionOn: LocalDate? = nil) {
+    public init(
+        hasOpenReview: Bool = false, decisions: [EnforcementDecision] = [], lastDecisionOn: LocalDate? = nil,
+        withdrawnReviews: Int = 0
+    ) {
         self.hasOpenReview = hasOpenReview
         self.decisions = decisions
+        self.withdrawnReviews = withdrawnReviews
         self.lastDecisionOn =
             lastDecisionOn ?? decisions.filter { $0.decision != .penaltyNoticeWithdrawn }.map(\.decidedOn).max()
     }
@@ -69,12 +76,18 @@ public enum PenaltyRules {
     ///
     /// When only compulsory school age holds a review back, the audit records
     /// `no-review-not-compulsory-school-age` and nothing is raised.
+    ///
+    /// An `N` inside its grace (`pending`, by default ``NGrace/pending(_:graceDays:)`` of
+    /// `marks`) neither counts nor triggers.
     public static func evaluate(
-        upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext
+        upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext,
+        pending: Set<MarkSlot>? = nil
     ) -> PenaltyAssessment {
         guard !history.hasOpenReview else { return PenaltyAssessment(decision: nil, audit: []) }
         let ordered = marks.filter { $0.upn == upn }.sorted { $0.slot < $1.slot }
-        let ofAge: (LocalDate) -> Bool = { CompulsorySchoolAge.judge(pupil, on: $0).inside }
+        let pending = pending ?? NGrace.pending(ordered, graceDays: context.config.nGraceSchoolDays)
+        let settled: (CountedMark) -> Bool = { !pending.contains($0.slot) }
+        let ofAge: (CountedMark) -> Bool = { settled($0) && CompulsorySchoolAge.judge(pupil, on: $0.date).inside }
         if var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: ofAge) {
             let age = CompulsorySchoolAge.judge(pupil, on: t.review.windowEnd)
             if age.basis == .assumed { t.review.reasons.append(CompulsorySchoolAge.assumedReason) }
@@ -83,8 +96,8 @@ public enum PenaltyRules {
             return decide(t.review, pupil: pupil, figures: t.figures, context: context)
         }
         // Would a session have raised a review had the pupil been of compulsory school age?
-        guard ordered.contains(where: { $0.category == .unauthorised && !ofAge($0.date) }),
-            var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: { _ in true })
+        guard ordered.contains(where: { $0.category == .unauthorised && settled($0) && !ofAge($0) }),
+            var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: settled)
         else { return PenaltyAssessment(decision: nil, audit: []) }
         let age = CompulsorySchoolAge.judge(pupil, on: t.review.windowEnd)
         t.figures["compulsory-school-age"] = age.basis.rawValue
@@ -102,7 +115,7 @@ public enum PenaltyRules {
     /// ruleset can trigger on a date).
     static func firstTrigger(
         upn: UPN, ordered: [CountedMark], history: EnforcementHistory, context: RuleContext,
-        counts: (LocalDate) -> Bool
+        counts: (CountedMark) -> Bool
     ) -> PenaltyTrigger? {
         var first: PenaltyTrigger?
         for span in context.config.penaltyRulesets.spans where ordered.contains(where: { span.contains($0.date) }) {
@@ -121,8 +134,13 @@ public enum PenaltyRules {
         return first
     }
 
-    public static func reviewCaseId(_ ruleset: PenaltyRuleset, upn: UPN, lastDecisionOn: LocalDate?) -> String {
-        StableID.make("enforcement-review", ruleset.rawValue, upn.value, lastDecisionOn?.description ?? "none")
+    /// `StableID.make("enforcement-review", ruleset, upn, lastDecisionOn ?? "none")`, with
+    /// `"withdrawn", n` appended once `n` of the pupil's reviews have been withdrawn.
+    public static func reviewCaseId(
+        _ ruleset: PenaltyRuleset, upn: UPN, lastDecisionOn: LocalDate?, withdrawnReviews: Int = 0
+    ) -> String {
+        let base = ["enforcement-review", ruleset.rawValue, upn.value, lastDecisionOn?.description ?? "none"]
+        return StableID.make(withdrawnReviews > 0 ? base + ["withdrawn", String(withdrawnReviews)] : base)
     }
 
     /// A review, or for a looked-after child a School Liaison Officer task instead.

@@ -19,7 +19,7 @@ extension PenaltyRules {
     /// `windowWeeks - 1` school weeks before it; `windowStart` is the Monday of its first
     /// week (never before `span.from`) and `windowEnd` the session's date. Only sessions
     /// inside `span`, after `lastDecisionOn` and on which `counts` holds (compulsory school
-    /// age) count.
+    /// age, past its `N` grace) count.
     ///
     /// - When every counted session in the window is `G` (term-time leave), a notice to
     ///   improve is not appropriate: the recommendation is `penalty-notice` (reason
@@ -31,13 +31,13 @@ extension PenaltyRules {
     ///   notice to improve).
     static func england2024(
         upn: UPN, ordered: [CountedMark], span: PenaltyRulesetSchedule.Span, history: EnforcementHistory,
-        context: RuleContext, counts: (LocalDate) -> Bool
+        context: RuleContext, counts: (CountedMark) -> Bool
     ) -> PenaltyTrigger? {
         let config = context.config.england2024
         let weeks = SchoolCalendar.schoolWeeks(containing: ordered.filter { $0.code.code != "#" }.map(\.date))
         let weekIndex = Dictionary(uniqueKeysWithValues: weeks.enumerated().map { ($1, $0) })
         let counted = ordered.filter { m in
-            m.category == .unauthorised && span.contains(m.date) && counts(m.date)
+            m.category == .unauthorised && span.contains(m.date) && counts(m)
                 && (history.lastDecisionOn.map { m.date > $0 } ?? true)
         }
         let improvement = improvementPeriod(history: history, span: span, context: context)
@@ -77,7 +77,9 @@ extension PenaltyRules {
             let upTo = AttendanceStatistics(
                 marks: ordered.filter { $0.slot <= m.slot }, academicYear: AcademicYear(containing: m.date))
             let review = EnforcementReview(
-                caseId: reviewCaseId(.england2024, upn: upn, lastDecisionOn: history.lastDecisionOn), upn: upn,
+                caseId: reviewCaseId(
+                    .england2024, upn: upn, lastDecisionOn: history.lastDecisionOn,
+                    withdrawnReviews: history.withdrawnReviews), upn: upn,
                 laestab: m.laestab, ruleset: .england2024, basis: .tenUnauthorisedSessions,
                 attendancePct: upTo.attendance.percent ?? 0, unauthorisedSessions: sessions,
                 windowStart: windowStart, windowEnd: m.date, priorNoticesIn3Years: rec.priorNoticesIn3Years,

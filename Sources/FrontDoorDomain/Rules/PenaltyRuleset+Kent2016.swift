@@ -8,11 +8,12 @@ extension PenaltyRules {
     /// When both hold the basis is `attendance-at-or-below-90` (the primary ground).
     ///
     /// Only a session inside `span` (by default: before 19 August 2024), after
-    /// `history.lastDecisionOn` and on which `counts` holds (compulsory school age) triggers;
+    /// `history.lastDecisionOn` and on which `counts` holds (compulsory school age, past its
+    /// `N` grace) triggers;
     /// attendance counts every mark of the year.
     static func kent2016(
         upn: UPN, ordered: [CountedMark], span: PenaltyRulesetSchedule.Span, history: EnforcementHistory,
-        context: RuleContext, counts: (LocalDate) -> Bool
+        context: RuleContext, counts: (CountedMark) -> Bool
     ) -> PenaltyTrigger? {
         let config = context.config
         let threshold = PercentThreshold(percent: config.kent2016.attendancePct)
@@ -26,7 +27,7 @@ extension PenaltyRules {
                 firstDayOfYear = m.date
             }
             stats.add(m)
-            guard m.category == .unauthorised, span.contains(m.date), counts(m.date) else { continue }
+            guard m.category == .unauthorised, span.contains(m.date), counts(m) else { continue }
             if let last = history.lastDecisionOn, m.date <= last { continue }
             let judged = stats.possible >= config.minimumPossibleSessions
             let low = judged && stats.attendance.isAtMost(threshold)
@@ -35,7 +36,9 @@ extension PenaltyRules {
             let basis: ReviewBasis = low ? .attendanceAtOrBelow90 : .examPeriod
             let rec = recommendation(decisions: history.decisions, on: m.date, context: context, countingFrom: nil)
             let review = EnforcementReview(
-                caseId: reviewCaseId(.kent2016, upn: upn, lastDecisionOn: history.lastDecisionOn), upn: upn,
+                caseId: reviewCaseId(
+                    .kent2016, upn: upn, lastDecisionOn: history.lastDecisionOn,
+                    withdrawnReviews: history.withdrawnReviews), upn: upn,
                 laestab: m.laestab, ruleset: .kent2016, basis: basis, attendancePct: stats.attendance.percent ?? 0,
                 unauthorisedSessions: stats.unauthorised, windowStart: firstDayOfYear, windowEnd: m.date,
                 priorNoticesIn3Years: rec.priorNoticesIn3Years, priorNotices: rec.priorNotices,

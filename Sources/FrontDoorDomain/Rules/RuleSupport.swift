@@ -70,23 +70,26 @@ public struct PupilProfile: Hashable, Sendable, Codable {
     public var yearGroup: Int?
     /// When known: compulsory school age is judged from it (``CompulsorySchoolAge``).
     public var dateOfBirth: LocalDate?
+    /// On a child-protection plan (`pupil.cpp`; unknown counts as false).
+    public var cpp: Bool
 
     public init(
         fsm: Bool = false, sen: SENStatus = .none, cla: Bool = false, yearGroup: Int? = nil,
-        dateOfBirth: LocalDate? = nil
+        dateOfBirth: LocalDate? = nil, cpp: Bool = false
     ) {
         self.fsm = fsm
         self.sen = sen
         self.cla = cla
         self.yearGroup = yearGroup
         self.dateOfBirth = dateOfBirth
+        self.cpp = cpp
     }
 
     /// From an event's `pupil` block (absent fields: not known, false).
     public init(_ c: PupilCharacteristics) {
         self.init(
             fsm: c.fsm ?? false, sen: c.sen ?? .none, cla: c.cla ?? false, yearGroup: c.yearGroup,
-            dateOfBirth: c.dateOfBirth)
+            dateOfBirth: c.dateOfBirth, cpp: c.cpp ?? false)
     }
 
     /// From a referral's `child` (absent fields: not known, false).
@@ -100,7 +103,7 @@ public struct PupilProfile: Hashable, Sendable, Codable {
         guard let c else { return self }
         return PupilProfile(
             fsm: c.fsm ?? fsm, sen: c.sen ?? sen, cla: c.cla ?? cla, yearGroup: c.yearGroup ?? yearGroup,
-            dateOfBirth: c.dateOfBirth ?? dateOfBirth)
+            dateOfBirth: c.dateOfBirth ?? dateOfBirth, cpp: c.cpp ?? cpp)
     }
 
     /// Nothing known: not FSM, no SEN, not looked after.
@@ -132,7 +135,7 @@ public struct PupilProfile: Hashable, Sendable, Codable {
             : (sen == .senSupport || other.sen == .senSupport) ? .senSupport : .none
         return PupilProfile(
             fsm: fsm || other.fsm, sen: sen, cla: cla || other.cla, yearGroup: yearGroup ?? other.yearGroup,
-            dateOfBirth: dateOfBirth ?? other.dateOfBirth)
+            dateOfBirth: dateOfBirth ?? other.dateOfBirth, cpp: cpp || other.cpp)
     }
 }
 

@@ -1,6 +1,8 @@
 extension Migration {
     /// frontdoor's schema, oldest first. ``Migrator`` applies the ones a database lacks.
-    public static let all: [Migration] = [initialSchema, auditIds, lookupIndexes, reportIndexes, penaltyNoticeWithdrawn]
+    public static let all: [Migration] = [
+        initialSchema, auditIds, lookupIndexes, reportIndexes, penaltyNoticeWithdrawn, rollChanges,
+    ]
 
     /// The first schema: reference data, facts, cases, enforcement, rule state, outbox,
     /// consumer offsets, idempotency and audit.

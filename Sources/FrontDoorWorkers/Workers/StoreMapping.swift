@@ -49,6 +49,13 @@ struct Outbound {
             payload: Data(EventEncoder.encode(r)),
             headers: ["content-type": "application/cloudevents+json", "frontdoor-kind": "enforcement-review"])
     }
+
+    func row(_ w: EnforcementReviewWithdrawal) -> OutboxMessage {
+        OutboxMessage(
+            notificationId: EventEncoder.reviewWithdrawnEventID(caseId: w.caseId), topic: topics.enforcement, key: w.caseId,
+            payload: Data(EventEncoder.encode(w)),
+            headers: ["content-type": "application/cloudevents+json", "frontdoor-kind": "enforcement-review-withdrawn"])
+    }
 }
 
 extension KafkaConsumerMessage {
