@@ -41,13 +41,15 @@ struct RulesEndToEndTests {
         attendance += Events.register(
             prefix: "persistent", upn: persistent, laestab: canterbury.laestab.value, from: start,
             codes: Array(repeating: "/", count: 17) + Array(repeating: "I", count: 3), pupil: Events.Pupil(fsm: true))
-        // CME risk: 92 days present, then 10 days of G/N/O only. 184 of 204 sessions is 90.2%: not
-        // persistently absent, so no Early Help rule but CME risk fires. Its 20 unauthorised
-        // sessions in two weeks are also an england-2024 penalty review (the framework's 10).
+        // CME risk: 92 days present, then 10 days of G/N/O only, then 5 days present (so the
+        // 10th day's N has stood its 5-day grace, domain.md "N grace"). 194 of 214 sessions is
+        // 90.7%: not persistently absent, so no Early Help rule but CME risk fires. Its 20
+        // unauthorised sessions in two weeks are also an england-2024 penalty review.
         let missing = Events.upn(dover, serial: 3)
         attendance += Events.register(
             prefix: "missing", upn: missing, laestab: dover.laestab.value, from: start,
-            codes: Array(repeating: "/", count: 184) + (0..<20).map { ["G", "N", "O"][$0 % 3] })
+            codes: Array(repeating: "/", count: 184) + (0..<20).map { ["G", "N", "O"][$0 % 3] }
+                + Array(repeating: "/", count: 10))
         // england-2024 (the shipped schedule's ruleset for 2026/27): 10 unauthorised sessions within
         // 10 school weeks, at 75%: a review, not an Early Help notification (not vulnerable).
         let truant = Events.upn(dartford, serial: 4)
