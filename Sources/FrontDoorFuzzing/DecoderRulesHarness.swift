@@ -124,7 +124,7 @@ public struct DecoderRulesHarness: Sendable {
             _ = RollChangeRules.deletion(before: mark, at: fact.enrolment, facts: [fact])
             for cases in [[], [CMECasePeriod(opened: r.effectiveDate)]] {
                 let d = RollChangeRules.evaluate(upn: r.upn, facts: [fact], pupil: pupil, cmeCases: cases, context: context)
-                d.notifications.forEach { _ = EventEncoder.encode($0) }
+                for n in d.notifications { _ = EventEncoder.encode(n) }
             }
 
         case .exclusionIssued(let env, let x):

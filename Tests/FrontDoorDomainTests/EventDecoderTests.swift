@@ -404,8 +404,7 @@ struct EventDecoderTests {
         #expect(all == [
             "value-too-large", "invalid-json", "unsupported-content-type", "unsupported-specversion", "unknown-type",
             "missing-field", "malformed-field", "unknown-field", "invalid-upn", "unknown-register-code", "not-a-school-day",
-            "unknown-exclusion-reason", "unknown-case", "unknown-exclusion", "unknown-referral", "not-on-roll",
-            "processing-failed",
+            "unknown-exclusion-reason", "unknown-case", "unknown-exclusion", "unknown-referral", "not-on-roll", "processing-failed",
         ])
         #expect(all.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } })
     }

@@ -95,8 +95,9 @@ struct RulesEnrolmentTests {
         let pru = days.flatMap { d in Session.allCases.map { F.mark(d, $0, "O", school: Self.pru) } }
         let a = evaluate(main + pru)
         #expect(a.cmeRisk.notifications.map(\.laestab) == [Self.pru])
-        #expect(a.cmeRisk.notifications.first?.notificationId
-            == StableID.make("cme-risk", F.pupil.value, "2026/27", "1", Self.pru.value))
+        #expect(
+            a.cmeRisk.notifications.first?.notificationId
+                == StableID.make("cme-risk", F.pupil.value, "2026/27", "1", Self.pru.value))
         // D at the main school is not a possible session; the PRU's O are the absences.
         let mainStats = a.absence.enrolmentStatistics[Enrolment(upn: F.pupil, laestab: F.ashfordSchool)]
         #expect(mainStats?.possible == 0 && mainStats?.notCounted == 20)
@@ -274,7 +275,8 @@ struct RulesEnrolmentTests {
         // A deletion later reversed by a readmission raises nothing.
         let d = Self.deletion(Self.special, on: "2026-11-13", ground: .electiveHomeEducation)
         let back = Self.admission(Self.special, on: "2026-11-16")
-        #expect(RollChangeRules.evaluate(upn: F.pupil, facts: [d, back], pupil: .unknown, cmeCases: [], context: Self.context()).notifications.isEmpty)
+        #expect(
+            RollChangeRules.evaluate(upn: F.pupil, facts: [d, back], pupil: .unknown, cmeCases: [], context: Self.context()).notifications.isEmpty)
     }
 
     // MARK: Review withdrawal
@@ -287,7 +289,8 @@ struct RulesEnrolmentTests {
         #expect(raised.unauthorisedSessions == 10)
         let open = OpenReview(caseId: raised.caseId, upn: F.pupil, laestab: raised.laestab, windowEnd: raised.windowEnd)
         let ctx = Self.context()
-        func withdrawal(_ events: [MarkEvent], history: EnforcementHistory = EnforcementHistory(hasOpenReview: true)) -> EnforcementReviewWithdrawal? {
+        func withdrawal(_ events: [MarkEvent], history: EnforcementHistory = EnforcementHistory(hasOpenReview: true)) -> EnforcementReviewWithdrawal?
+        {
             let marks = AttendanceRules.marksThatCount(events)
             return ReviewWithdrawalRule.evaluate(
                 review: open, marks: AttendanceRules.pupilSessions(marks), pupil: .unknown, history: history, rollFacts: [],

@@ -154,7 +154,10 @@ struct RollChangesEndToEndTests {
                 }
                 let reviews = again.filter { $0.topic == t.enforcement && $0.type == "enforcement.review.v1" && $0.upn == amended }
                 #expect(Set(reviews.compactMap { $0.field("caseId") }).count == 2)
-                #expect(try await db.strings("SELECT status FROM enforcement_reviews WHERE upn = '\(amended)' ORDER BY created_at") == ["withdrawn", "open"])
+                #expect(
+                    try await db.strings("SELECT status FROM enforcement_reviews WHERE upn = '\(amended)' ORDER BY created_at") == [
+                        "withdrawn", "open",
+                    ])
             }
         }
     }

@@ -138,8 +138,10 @@ extension AttendanceRules {
                     audit.append(
                         AuditEntry(
                             rule: kind.rawValue, decision: "reentered-within-cooldown",
-                            key: [upn.value, year, String(episodes[resumed].ordinal), enrolment.laestab.value,
-                                  mark.date.description, mark.session.rawValue],
+                            key: [
+                                upn.value, year, String(episodes[resumed].ordinal), enrolment.laestab.value,
+                                mark.date.description, mark.session.rawValue,
+                            ],
                             upn: upn, caseId: nil, figures: figures, at: mark.time))
                 } else if isIn, inState[kind] == nil {
                     let ordinal = (ordinals[kind] ?? 0) + 1
@@ -195,8 +197,10 @@ extension AttendanceRules {
                     audit.append(
                         AuditEntry(
                             rule: kind.rawValue, decision: "left",
-                            key: [upn.value, year, String(episodes[open].ordinal), enrolment.laestab.value,
-                                  mark.date.description, mark.session.rawValue],
+                            key: [
+                                upn.value, year, String(episodes[open].ordinal), enrolment.laestab.value,
+                                mark.date.description, mark.session.rawValue,
+                            ],
                             upn: upn, caseId: nil, figures: figures, at: mark.time))
                 }
             }

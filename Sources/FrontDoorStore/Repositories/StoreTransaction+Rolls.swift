@@ -81,7 +81,9 @@ extension StoreTransaction {
 
     /// Admissions and deletions whose `effectiveDate` falls between two dates (inclusive),
     /// counting each enrolment's changes as stored (a re-sent change once).
-    public func rollChangeCounts(from start: StoreDate, through end: StoreDate) async throws
+    public func rollChangeCounts(
+        from start: StoreDate, through end: StoreDate
+    ) async throws
         -> (admissions: Int, deletions: Int)
     {
         let rows = try await self.map(

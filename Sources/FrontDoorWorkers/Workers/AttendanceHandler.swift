@@ -19,7 +19,9 @@ public struct AttendanceHandler: BatchHandler {
     public var topics: [String] { setup.topics }
 
     public init(config: LoadedConfig, settings: WorkerSettings) {
-        setup = HandlerSetup(config: config, settings: settings, allowed: [
+        setup = HandlerSetup(
+            config: config, settings: settings,
+            allowed: [
                 settings.topics.attendance: [.attendanceMark], settings.topics.decisions: [.enforcementDecision],
                 settings.topics.rolls: [.rollChange],
             ])
