@@ -128,12 +128,17 @@ public struct AttendanceHandler: BatchHandler {
         let upns = touched.keys.map(\.value).sorted()
         let years = touched.values.flatMap { $0 }
         guard let earliest = years.min(), let latest = years.max() else { return }
-        let from = earliest.firstDay.adding(days: -7 * (setup.config.rules.england2024.windowWeeks + 2))
-        let through = latest.lastDay
+        let openReviews = try await tx.openReviews(upns: upns)
+        // An open review is judged again (ReviewWithdrawalRule): load every mark it rested on,
+        // so a review is never withdrawn for want of marks this batch did not load.
+        let reviewStart = openReviews.values.map { LocalDate($0.windowStart) }.min()
+        let windowFrom = earliest.firstDay.adding(days: -7 * (setup.config.rules.england2024.windowWeeks + 2))
+        let from = reviewStart.map { min(windowFrom, AcademicYear(containing: $0).firstDay) } ?? windowFrom
+        let reviewEnd = openReviews.values.map { LocalDate($0.windowEnd) }.max()
+        let through = reviewEnd.map { max(latest.lastDay, AcademicYear(containing: $0).lastDay) } ?? latest.lastDay
         let stored = try await tx.marksThatCount(upns: upns, from: StoreDate(from), through: StoreDate(through))
         let profiles = try await tx.pupils(upns: upns)
         let cme = try await tx.cmeCasePeriods(upns: upns)
-        let openReviews = try await tx.openReviews(upns: upns)
         let withdrawnReviews = try await tx.withdrawnReviewCounts(upns: upns)
         let decisions = try await tx.enforcementDecisions(upns: upns)
         let rolls = try await tx.rollChanges(upns: upns)
