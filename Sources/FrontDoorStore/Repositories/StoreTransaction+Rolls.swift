@@ -79,24 +79,6 @@ extension StoreTransaction {
         return Dictionary(grouping: rows, by: \.upn)
     }
 
-    /// Admissions and deletions whose `effectiveDate` falls between two dates (inclusive),
-    /// counting each enrolment's changes as stored (a re-sent change once).
-    public func rollChangeCounts(
-        from start: StoreDate, through end: StoreDate
-    ) async throws
-        -> (admissions: Int, deletions: Int)
-    {
-        let rows = try await self.map(
-            """
-            SELECT count(*) FILTER (WHERE change = 'admitted')::int8 AS admitted,
-                count(*) FILTER (WHERE change = 'deleted')::int8 AS deleted
-            FROM roll_changes WHERE effective_date BETWEEN \(start) AND \(end)
-            """,
-            "count roll changes"
-        ) { row in (Int(try row.get("admitted", as: Int64.self)), Int(try row.get("deleted", as: Int64.self))) }
-        return rows.first ?? (0, 0)
-    }
-
     /// The pupils' child-protection plan flags as last stated (`pupil.cpp`); pupils never
     /// stated are absent.
     public func childProtectionPlans(upns: [String]) async throws -> [String: Bool] {
