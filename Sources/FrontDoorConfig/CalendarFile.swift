@@ -8,9 +8,30 @@ struct CalendarFile: Decodable {
     var bankHolidays: [LocalDate]
     var insetDays: [LocalDate]
     var examPeriods: [ExamPeriod]
+    /// National curriculum test periods (the KS2 test week).
+    var testPeriods: [ExamPeriod]
+    /// Exceptions to England's bank holidays by rule (BankHolidays.swift): extra days,
+    /// days moved (a removed day and an added one) and days removed.
+    var addedBankHolidays: [NamedDay]
+    var movedBankHolidays: [MovedDay]
+    var removedBankHolidays: [NamedDay]
+
+    /// A one-off bank holiday, or one the rule gives that does not happen.
+    struct NamedDay: Decodable {
+        var date: LocalDate
+        var name: String
+    }
+
+    /// A bank holiday of the rule moved to another day.
+    struct MovedDay: Decodable {
+        var from: LocalDate
+        var to: LocalDate
+        var name: String
+    }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case academicYear, terms, bankHolidays, insetDays, examPeriods
+        case academicYear, terms, bankHolidays, insetDays, examPeriods, testPeriods
+        case addedBankHolidays, movedBankHolidays, removedBankHolidays
     }
 
     init(from decoder: any Decoder) throws {
@@ -20,6 +41,17 @@ struct CalendarFile: Decodable {
         bankHolidays = try c.decodeIfPresent([LocalDate].self, forKey: .bankHolidays) ?? []
         insetDays = try c.decodeIfPresent([LocalDate].self, forKey: .insetDays) ?? []
         examPeriods = try c.decodeIfPresent([ExamPeriod].self, forKey: .examPeriods) ?? []
+        testPeriods = try c.decodeIfPresent([ExamPeriod].self, forKey: .testPeriods) ?? []
+        addedBankHolidays = try c.decodeIfPresent([NamedDay].self, forKey: .addedBankHolidays) ?? []
+        movedBankHolidays = try c.decodeIfPresent([MovedDay].self, forKey: .movedBankHolidays) ?? []
+        removedBankHolidays = try c.decodeIfPresent([NamedDay].self, forKey: .removedBankHolidays) ?? []
+    }
+
+    /// The file's exceptions to the bank holidays by rule.
+    var bankHolidayExceptions: BankHolidays {
+        BankHolidays(
+            added: Set(addedBankHolidays.map(\.date) + movedBankHolidays.map(\.to)),
+            removed: Set(removedBankHolidays.map(\.date) + movedBankHolidays.map(\.from)))
     }
 
     static let keys = Set(CodingKeys.allCases.map(\.rawValue))
@@ -61,6 +93,19 @@ struct CalendarFile: Decodable {
         }
         for (i, e) in examPeriods.enumerated() where e.start > e.end {
             throw Problem(path: [.key("examPeriods"), .index(i)], message: "exam period \(e.name) ends before it starts")
+        }
+        for (i, e) in testPeriods.enumerated() where e.start > e.end {
+            throw Problem(path: [.key("testPeriods"), .index(i)], message: "test period \(e.name) ends before it starts")
+        }
+        for (i, r) in removedBankHolidays.enumerated() where !BankHolidays.isBankHolidayByRule(r.date) {
+            throw Problem(
+                path: [.key("removedBankHolidays"), .index(i)],
+                message: "\(r.date) is not a bank holiday by rule, so it cannot be removed")
+        }
+        for (i, m) in movedBankHolidays.enumerated() where !BankHolidays.isBankHolidayByRule(m.from) {
+            throw Problem(
+                path: [.key("movedBankHolidays"), .index(i)],
+                message: "\(m.from) is not a bank holiday by rule, so it cannot be moved")
         }
     }
 }

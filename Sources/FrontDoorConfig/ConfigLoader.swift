@@ -12,12 +12,18 @@ public struct LoadedConfig: Sendable, Hashable {
     public var calendar: SchoolCalendar
     /// `rules.yaml` over domain.md's defaults.
     public var rules: RulesConfig
+    /// `postcodes.csv` (optional): outward code → district.
+    public var postcodes: PostcodeDistricts
 
-    public init(register: SchoolRegister, units: DistrictUnits, calendar: SchoolCalendar, rules: RulesConfig) {
+    public init(
+        register: SchoolRegister, units: DistrictUnits, calendar: SchoolCalendar, rules: RulesConfig,
+        postcodes: PostcodeDistricts = .empty
+    ) {
         self.register = register
         self.units = units
         self.calendar = calendar
         self.rules = rules
+        self.postcodes = postcodes
     }
 
     /// The district and Early Help Unit for a school (nil or not on the register → `unassigned`).
@@ -51,7 +57,8 @@ public struct ConfigLoader: Sendable {
         let register = try loadSchools(knownDistricts: Set(units.units.keys))
         let rules = try loadRules()
         let calendar = try loadCalendar()
-        return LoadedConfig(register: register, units: units, calendar: calendar, rules: rules)
+        let postcodes = try loadPostcodes(knownDistricts: Set(units.units.keys))
+        return LoadedConfig(register: register, units: units, calendar: calendar, rules: rules, postcodes: postcodes)
     }
 
     // MARK: Files
@@ -124,6 +131,32 @@ public struct ConfigLoader: Sendable {
         }
     }
 
+    /// `postcodes.csv`, `outward,district`; optional (without it, referrals naming no school
+    /// go to `unassigned`). Each district must have a row in districts.csv.
+    func loadPostcodes(knownDistricts: Set<String>) throws(ConfigError) -> PostcodeDistricts {
+        let name = "postcodes.csv"
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) else { return .empty }
+        var districts: [String: String] = [:]
+        var seen: [String: Int] = [:]
+        for r in try csv(name, header: ["outward", "district"]) {
+            let f = r.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            let outward = f[0].uppercased()
+            // An outward code is the part of a postcode before the space: CT9, ME14, SW1A.
+            guard PostcodeDistricts.outwardCode(of: outward + " 1AA") == outward else {
+                throw ConfigError(file: name, line: r.line, message: "outward code \"\(f[0])\" is not a postcode outward code")
+            }
+            if let earlier = seen[outward] {
+                throw ConfigError(file: name, line: r.line, message: "outward code \(outward) already on line \(earlier)")
+            }
+            seen[outward] = r.line
+            guard knownDistricts.contains(f[1]), f[1] != SchoolRegister.unassignedDistrict else {
+                throw ConfigError(file: name, line: r.line, message: "district \"\(f[1])\" has no row in districts.csv")
+            }
+            districts[outward] = f[1]
+        }
+        return PostcodeDistricts(districts: districts)
+    }
+
     private static let unitIdCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789-".unicodeScalars)
 
     func loadSchools(knownDistricts: Set<String>) throws(ConfigError) -> SchoolRegister {
@@ -168,7 +201,8 @@ public struct ConfigLoader: Sendable {
         guard !names.isEmpty else {
             throw ConfigError(file: "calendar/", line: nil, message: "holds no .yaml file; configure at least one academic year")
         }
-        var calendar = SchoolCalendar.empty
+        // England's bank holidays are computed by rule; the files add only the exceptions.
+        var calendar = SchoolCalendar.empty.withBankHolidays()
         var yearFiles: [AcademicYear: String] = [:]
         for n in names {
             let file = "calendar/\(n)"
@@ -199,6 +233,8 @@ public struct ConfigLoader: Sendable {
                     insetDays: Set(cf.insetDays),
                     examPeriods: cf.examPeriods
                 )
+                .withBankHolidays(cf.bankHolidayExceptions)
+                .withTestPeriods(cf.testPeriods)
             )
         }
         return calendar

@@ -117,6 +117,16 @@ public struct DecoderRulesHarness: Sendable {
                     upn: upn, events: events, academicYear: AcademicYear(containing: d.decidedOn), pupil: .unknown,
                     enforcement: history, context: context))
 
+        case .rollChange(let env, let r):
+            let fact = RollFact(envelope: env, change: r)
+            let pupil = PupilProfile.unknown.updated(with: r.pupil)
+            let mark = calendar.schoolDay(onOrAfter: r.effectiveDate.adding(days: 1))
+            _ = RollChangeRules.deletion(before: mark, at: fact.enrolment, facts: [fact])
+            for cases in [[], [CMECasePeriod(opened: r.effectiveDate)]] {
+                let d = RollChangeRules.evaluate(upn: r.upn, facts: [fact], pupil: pupil, cmeCases: cases, context: context)
+                for n in d.notifications { _ = EventEncoder.encode(n) }
+            }
+
         case .exclusionIssued(let env, let x):
             let fact = ExclusionFact(issued: x, issuedAt: env.time)
             let pupil = PupilProfile.unknown.updated(with: x.pupil)

@@ -8,5 +8,5 @@
 /// values to records. Errors are ``StoreError``, whose descriptions never carry personal data.
 public enum FrontDoorStore {
     /// The schema version this build migrates to.
-    public static var schemaVersion: Int { Migration.all.count }
+    public static var schemaVersion: Int { Migration.all.last?.version ?? 0 }
 }

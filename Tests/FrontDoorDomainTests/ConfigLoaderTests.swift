@@ -62,7 +62,12 @@ struct ConfigLoaderTests {
     func realRules() throws {
         let rules = try ConfigLoader(directory: Self.configDirectory).load().rules
         #expect(rules == RulesConfig.defaults)
-        #expect(rules.ruleset == .kent2016)
+        // The law as it stands: kent-2016 before 19 August 2024, england-2024 from that day.
+        #expect(rules.penaltyRulesets == .lawOfEngland)
+        #expect(rules.ruleset == nil)
+        #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2024-08-18")!) == .kent2016)
+        #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2024-08-19")!) == .england2024)
+        #expect(rules.england2024.improvementPeriodSchoolDays == 30)
         #expect(rules.minimumPossibleSessions == 20)
         #expect(rules.persistentAbsencePct == 90)
         #expect(rules.severeAbsencePct == 50)
@@ -204,6 +209,44 @@ struct ConfigLoaderTests {
         }
     }
 
+    @Test("postcodes.csv: Kent outward codes to districts of districts.csv; optional; a bad row names its line")
+    func postcodes() throws {
+        let config = try ConfigLoader(directory: Self.configDirectory).load()
+        #expect(config.postcodes.district(ofPostcode: "CT9 1XP") == "Thanet")
+        #expect(config.postcodes.district(ofPostcode: "tn24 8aa") == "Ashford")
+        #expect(config.postcodes.district(ofPostcode: "ME4 4AA") == nil)  // Medway, not Kent County Council
+        // Every Kent district is reachable by postcode, and no row names an unknown district.
+        #expect(Set(config.postcodes.districts.values) == Set(config.register.districts))
+        try Self.withConfig([:], remove: ["postcodes.csv"]) { dir in
+            let postcodes = try ConfigLoader(directory: dir).load().postcodes
+            #expect(postcodes == .empty)
+        }
+        let cases: [(String, Int, String)] = [
+            ("outward,district\nCT9,Thanet\nCT9,Dover\n", 3, "already on line 2"),
+            ("outward,district\nCT9,Nowhere\n", 2, "no row in districts.csv"),
+            ("outward,district\nCT9 1XP,Thanet\n", 2, "not a postcode outward code"),
+            ("postcode,district\nCT9,Thanet\n", 1, "header"),
+        ]
+        for (text, line, needle) in cases {
+            try Self.withConfig(["postcodes.csv": text]) { dir in
+                let e = try #require(Self.loadError(dir))
+                #expect(e.file == "postcodes.csv" && e.line == line && e.message.contains(needle), "\(e)")
+            }
+        }
+    }
+
+    @Test("bank-holidays.yaml: exceptions only; moving or removing a day the rule does not give is an error")
+    func bankHolidayExceptions() throws {
+        let c = try ConfigLoader(directory: Self.configDirectory).load().calendar
+        #expect(c.isBankHoliday(day("2028-04-14")))  // Good Friday 2028, computed
+        #expect(c.isBankHoliday(day("2023-05-08")) && !c.isBankHoliday(day("2020-05-04")))
+        let bad = "movedBankHolidays:\n  - { from: 2020-05-05, to: 2020-05-08, name: x }\n"
+        try Self.withConfig(["calendar/bank-holidays.yaml": bad]) { dir in
+            let e = try #require(Self.loadError(dir))
+            #expect(e.file == "calendar/bank-holidays.yaml" && e.message.contains("not a bank holiday by rule"), "\(e)")
+        }
+    }
+
     @Test("Missing files are errors naming the file")
     func missingFiles() throws {
         for f in ["schools.csv", "districts.csv", "rules.yaml"] {
@@ -213,6 +256,36 @@ struct ConfigLoaderTests {
         }
         try Self.withConfig([:], remove: ["calendar"]) { dir in
             #expect(Self.loadError(dir)?.file == "calendar/")
+        }
+    }
+
+    @Test("rules.yaml: penaltyRulesets is a schedule by date (domain.md, Penalty notice rulesets); ruleset is one for every date")
+    func rulesetSchedule() throws {
+        let yaml = "penaltyRulesets:\n  - ruleset: kent-2016\n  - from: 2025-09-01\n    ruleset: england-2024\n"
+        try Self.withConfig(["rules.yaml": yaml]) { dir in
+            let rules = try ConfigLoader(directory: dir).load().rules
+            #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2025-08-31")!) == .kent2016)
+            #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2025-09-01")!) == .england2024)
+            #expect(rules.ruleset == nil)
+        }
+        try Self.withConfig(["rules.yaml": "ruleset: kent-2016\n"]) { dir in
+            let rules = try ConfigLoader(directory: dir).load().rules
+            #expect(rules.penaltyRulesets == .always(.kent2016))
+            #expect(rules.penaltyRulesets.ruleset(on: LocalDate(iso: "2026-09-07")!) == .kent2016)
+        }
+        for bad in [
+            "ruleset: kent-2016\npenaltyRulesets:\n  - ruleset: england-2024\n",  // both
+            "penaltyRulesets:\n  - from: 2024-08-19\n    ruleset: england-2024\n",  // first has a from
+            "penaltyRulesets:\n  - ruleset: kent-2016\n  - ruleset: england-2024\n",  // later has none
+            "penaltyRulesets:\n  - ruleset: kent-2016\n  - from: 2024-08-19\n    ruleset: england-2024\n  - from: 2024-08-19\n    ruleset: kent-2016\n",
+            "penaltyRulesets: []\n",
+            "penaltyRulesets:\n  - ruleset: kent-2016\n    form: 2024-08-19\n",  // typo
+            "england2024:\n  improvementPeriodSchoolDays: 0\n",
+        ] {
+            try Self.withConfig(["rules.yaml": bad]) { dir in
+                let e = Self.loadError(dir)
+                #expect(e?.file == "rules.yaml", "rejected: \(bad)")
+            }
         }
     }
 

@@ -204,6 +204,23 @@ struct ContractSchemaTests {
         #expect(try Self.schemaAccepts([Array(try JSONSerialization.data(withJSONObject: broken))]) == [false])
     }
 
+    @Test("An encoded enforcement.review-withdrawn.v1 and an ehe-consent-required notification match their schemas")
+    func encodedWithdrawalMatchesSchema() throws {
+        let upn = try UPN(validating: "N886200126001")
+        let at = try #require(RFC3339.parse("2026-11-24T08:40:00.123Z"))
+        let withdrawal = EnforcementReviewWithdrawal(
+            caseId: StableID.make("r", "1"), upn: upn, reason: .amendedBelowThreshold, withdrawnAt: at)
+        let encoded = EventEncoder.encode(withdrawal)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(encoded)) as? [String: Any])
+        #expect(object["id"] as? String == EventEncoder.reviewWithdrawnEventID(caseId: withdrawal.caseId))
+        #expect(object["time"] as? String == "2026-11-24T08:40:00.123Z")
+        let consent = EarlyHelpNotification(
+            notificationId: StableID.make("n", "3"), caseId: StableID.make("c", "3"), unitId: "dover", district: "Dover",
+            kind: .eheConsentRequired, priority: .urgent, upn: upn, laestab: try LAESTAB(validating: "8864001"),
+            dueBy: day("2026-11-25"), reasons: ["child-protection-plan"], createdAt: at)
+        #expect(try Self.schemaAccepts([encoded, EventEncoder.encode(consent)]) == [true, true])
+    }
+
     @Test("AsyncAPI document names every topic of events.md and every message schema exists")
     func asyncAPIDocument() throws {
         let text = try String(contentsOf: Self.contract.appendingPathComponent("asyncapi.yaml"), encoding: .utf8)

@@ -247,7 +247,7 @@ struct EventDecoderTests {
         "sessions": 4, "reason": "DB", "pupil": ["sen": "E", "cla": true, "dateOfBirth": "2012-03-17"],
     ] }
 
-    @Test("exclusion.issued.v1: suspensions need sessions >= 1; DfE reasons incl. legacy PD and OT; unknown reason rejected")
+    @Test("exclusion.issued.v1: suspensions need sessions >= 1; DfE reasons, legacy PD and OT before 2020-08-01; unknown reason rejected")
     func exclusionIssued() throws {
         guard case .exclusionIssued(_, let x) = try Self.decode(Self.event("exclusion.issued.v1", Self.suspension)).get() else {
             Issue.record("wrong case")
@@ -261,10 +261,21 @@ struct EventDecoderTests {
         var permanent = noSessions
         permanent["category"] = "permanent"
         #expect((try? Self.decode(Self.event("exclusion.issued.v1", permanent)).get()) != nil)
-        for reason in ["PD", "OT", "PP", "PH"] {
+        for reason in ["PP", "PH"] {
+            var current = Self.suspension
+            current["reason"] = reason
+            #expect((try? Self.decode(Self.event("exclusion.issued.v1", current)).get()) != nil, "\(reason)")
+        }
+        // domain.md: the legacy PD and OT only for exclusions starting before 2020-08-01.
+        for reason in ["PD", "OT"] {
             var legacy = Self.suspension
             legacy["reason"] = reason
+            legacy["startDate"] = "2020-07-31"
             #expect((try? Self.decode(Self.event("exclusion.issued.v1", legacy)).get()) != nil, "\(reason)")
+            legacy["startDate"] = "2020-08-01"
+            #expect(Self.reject(Self.event("exclusion.issued.v1", legacy))?.code == .unknownExclusionReason, "\(reason)")
+            legacy["startDate"] = "2026-10-05"
+            #expect(Self.reject(Self.event("exclusion.issued.v1", legacy))?.code == .unknownExclusionReason, "\(reason)")
         }
         var unknown = Self.suspension
         unknown["reason"] = "ZZ"
@@ -345,6 +356,19 @@ struct EventDecoderTests {
         #expect(Self.reject(Self.event("enforcement.decision.v1", bad))?.field == "data.decision")
     }
 
+    @Test("enforcement.decision.v1: penalty-notice-withdrawn is a decision (events.md, revised for issue 9)")
+    func penaltyNoticeWithdrawn() throws {
+        let d: [String: Any] = [
+            "caseId": "c1", "decision": "penalty-notice-withdrawn", "decidedOn": "2026-12-01", "officerId": "staff-1",
+            "parentRef": "p1",
+        ]
+        guard case .enforcementDecision(_, let e) = try Self.decode(Self.event("enforcement.decision.v1", d)).get() else {
+            Issue.record("wrong case")
+            return
+        }
+        #expect(e.decision == .penaltyNoticeWithdrawn && e.amountPence == nil)
+    }
+
     @Test("No reject message repeats a string value of the event (personal data never reaches DLQ headers)")
     func noValuesInMessages() {
         // A referral whose every string is distinctive; break each field in turn.
@@ -380,7 +404,7 @@ struct EventDecoderTests {
         #expect(all == [
             "value-too-large", "invalid-json", "unsupported-content-type", "unsupported-specversion", "unknown-type",
             "missing-field", "malformed-field", "unknown-field", "invalid-upn", "unknown-register-code", "not-a-school-day",
-            "unknown-exclusion-reason", "unknown-case", "unknown-exclusion", "unknown-referral", "processing-failed",
+            "unknown-exclusion-reason", "unknown-case", "unknown-exclusion", "unknown-referral", "not-on-roll", "processing-failed",
         ])
         #expect(all.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } })
     }

@@ -59,7 +59,8 @@ struct EventEncoderTests {
             ruleset: .england2024, basis: .tenUnauthorisedSessions, attendancePct: 88.4, unauthorisedSessions: 10,
             windowStart: day("2026-09-14"), windowEnd: day("2026-11-20"), priorNoticesIn3Years: 1,
             priorNotices: [PriorNotice(parentRef: "p1", decidedOn: day("2025-03-11"), caseId: "case-0")],
-            recommendedAction: .penaltyNotice, amountPence: 16000, createdAt: Self.created
+            recommendedAction: .penaltyNotice, amountPence: 16000, createdAt: Self.created,
+            reasons: ["term-time-leave-only"]
         )
         let o = try Self.object(EventEncoder.encode(review))
         #expect(o["id"] as? String == EventEncoder.reviewEventID(caseId: "case-1"))
@@ -71,5 +72,6 @@ struct EventEncoderTests {
         #expect(data["ruleset"] as? String == "england-2024" && data["basis"] as? String == "ten-unauthorised-sessions")
         #expect((data["priorNotices"] as? [[String: Any]])?.first?["parentRef"] as? String == "p1")
         #expect(data["amountPence"] as? Int == 16000)
+        #expect(data["reasons"] as? [String] == ["term-time-leave-only"])
     }
 }

@@ -37,13 +37,25 @@ struct RegisterCodeTests {
 
     @Test("Every code of the pre-2024 set has domain.md's category, and the set has no other code")
     func setPre2024() {
-        let on = day("2024-08-18")
         for (code, category) in Self.tablePre2024 {
+            // F was withdrawn on 2013-09-01 (domain.md); the others last until 2024-08-18.
+            let on = code == "F" ? day("2013-08-30") : day("2024-08-18")
             let rc = RegisterCode(code, on: on)
             #expect(rc?.category == category, "code \(code)")
             #expect(rc?.set == .pre2024)
         }
         #expect(RegisterCodeSet.pre2024.codes.count == Self.tablePre2024.count)
+    }
+
+    @Test("domain.md, register codes: F (extended family holiday agreed) only before 2013-09-01")
+    func codeFWithdrawn2013() {
+        #expect(RegisterCode("F", on: day("2013-08-30"))?.category == .authorised)
+        #expect(RegisterCode("F", on: day("2013-08-31"))?.category == .authorised)
+        #expect(RegisterCode("F", on: day("2013-09-01")) == nil)
+        #expect(RegisterCode("F", on: day("2016-10-03")) == nil)
+        #expect(RegisterCode("F", on: day("2026-10-05")) == nil)
+        // The rest of the pre-2024 set is unchanged by the date.
+        #expect(RegisterCode("H", on: day("2016-10-03"))?.category == .authorised)
     }
 
     @Test("The 2024 set applies from 2024-08-19; 2024-08-18 still uses the pre-2024 set")

@@ -113,11 +113,13 @@ struct RulesAbsenceTransitionTests {
         #expect(a.episodes.filter { $0.kind == .severe }.count == 1)
     }
 
-    @Test("transitions: leaving and re-entering severe absence notifies again, with a new stable id")
+    @Test("transitions: leaving and re-entering severe absence notifies again, with a new stable id (no cool-down)")
     func reEntering() {
         // 20 G → severe at 20; 21 present → 21/41 leaves; one G → 21/42 = 50.0% re-enters.
+        // The re-entry is the same day as the exit: with the default cool-down (10 school
+        // days, AbsenceReentry) it would not notify; this test checks the re-entry itself.
         let events = F.sessions(F.repeated("G", 20) + F.repeated("/", 21) + ["G", "G"])
-        let a = assess(events, pupil: .unknown)
+        let a = assess(events, pupil: .unknown) { $0.reentryCooldownSchoolDays = 0 }
         let severe = a.episodes.filter { $0.kind == .severe }
         #expect(severe.map(\.ordinal) == [1, 2])
         #expect(severe[0].left?.eventId == events[40].id)
@@ -128,7 +130,7 @@ struct RulesAbsenceTransitionTests {
         #expect(a.notifications[1].createdAt == events[41].time)
         #expect(
             a.notifications.map(\.notificationId) == [1, 2].map {
-                StableID.make("severe-absence", F.pupil.value, "2026/27", String($0))
+                StableID.make("severe-absence", F.pupil.value, "2026/27", String($0), F.ashfordSchool.value)
             })
         // Both on the pupil's one severe-absence case for the year.
         #expect(Set(a.notifications.map(\.caseId)).count == 1)

@@ -15,12 +15,13 @@ struct RulesCMERiskTests {
 
     @Test("cme risk: 10 consecutive school days all G, N or O raise cme-risk on the 10th day")
     func tenDays() {
-        let events = F.sessions(["G", "N", "O", "G"] + F.repeated("N", 16))
+        // Five later school days with marks, so the 10th day's N have stood their grace (NGrace).
+        let events = F.sessions(["G", "N", "O", "G"] + F.repeated("N", 16) + F.repeated("/", 10))
         let a = evaluate(events)
         #expect(a.notifications.map(\.kind) == [.cmeRisk])
         let n = a.notifications[0]
         #expect(n.createdAt == events[19].time)
-        #expect(n.notificationId == StableID.make("cme-risk", F.pupil.value, "2026/27", "1"))
+        #expect(n.notificationId == StableID.make("cme-risk", F.pupil.value, "2026/27", "1", F.ashfordSchool.value))
         #expect(n.priority == .high)
         #expect(n.reasons.starts(with: ["consecutive-days:10", "since:2026-09-07"]))
         // The 10th day is Friday 18 September; due 5 school days later.
@@ -64,7 +65,7 @@ struct RulesCMERiskTests {
         #expect(a.notifications.count == 2)
         #expect(
             a.notifications.map(\.notificationId) == ["1", "2"].map {
-                StableID.make("cme-risk", F.pupil.value, "2026/27", $0)
+                StableID.make("cme-risk", F.pupil.value, "2026/27", $0, F.ashfordSchool.value)
             })
         #expect(a.notifications[1].createdAt == events.last!.time)
     }
@@ -81,11 +82,14 @@ struct RulesCMERiskTests {
         #expect(closed.notifications.count == 1)
     }
 
-    @Test("cme risk: a day with marks at two schools qualifies only if every session at both does")
+    @Test("cme risk per enrolment (domain.md): another school's mark on a day neither breaks nor makes the run")
     func twoSchools() {
+        // Before issue 9 a present mark at a second school broke the run; runs are now per
+        // enrolment, so the Ashford run raises, naming Ashford, and Dover has no run.
         var events = F.sessions(F.repeated("G", 20))
         events.append(F.mark(events[10].date, .am, "/", school: F.doverSchool))
-        #expect(evaluate(events).notifications.isEmpty)
+        let a = evaluate(events)
+        #expect(a.notifications.map(\.laestab) == [F.ashfordSchool])
     }
 
     @Test("cme risk: a looked-after child's cme-risk is urgent")

@@ -9,10 +9,11 @@ struct RulesExclusionTests {
 
     /// A suspension noticed at 08:00 on its start date (or on `notice`).
     func suspension(
-        _ id: String, _ start: String, sessions: Int, notice: String? = nil, rescinded: Bool = false
+        _ id: String, _ start: String, sessions: Int, notice: String? = nil, rescinded: Bool = false,
+        school: LAESTAB = RulesFixtures.ashfordSchool
     ) -> ExclusionFact {
         ExclusionFact(
-            exclusionId: id, laestab: F.ashfordSchool, upn: F.pupil, category: .suspension, startDate: F.date(start),
+            exclusionId: id, laestab: school, upn: F.pupil, category: .suspension, startDate: F.date(start),
             sessions: sessions, reason: .persistentDisruptiveBehaviour,
             issuedAt: F.instant(F.date(notice ?? start), hour: 8),
             rescinded: rescinded
@@ -25,16 +26,21 @@ struct RulesExclusionTests {
             sessions: 0, reason: .physicalAssaultAdult, issuedAt: F.instant(F.date(notice ?? start), hour: 8))
     }
 
-    func assess(_ xs: [ExclusionFact], pupil: PupilProfile = .unknown, configure: (inout RulesConfig) -> Void = { _ in })
-        -> ExclusionAssessment
-    {
-        ExclusionRules.assess(
-            upn: F.pupil, exclusions: xs, academicYear: F.year2026, pupil: pupil, context: F.context(configure))
+    func assess(
+        _ xs: [ExclusionFact], pupil: PupilProfile = .unknown, year: AcademicYear = RulesFixtures.year2026,
+        calendar: SchoolCalendar? = nil, configure: (inout RulesConfig) -> Void = { _ in }
+    ) -> ExclusionAssessment {
+        var context = F.context(configure)
+        if let calendar {
+            context = RuleContext(config: context.config, calendar: calendar, schools: F.schools, units: F.units)
+        }
+        return ExclusionRules.assess(upn: F.pupil, exclusions: xs, academicYear: year, pupil: pupil, context: context)
     }
 
     func ids(_ a: ExclusionAssessment) -> Set<String> { Set(a.notifications.map(\.notificationId)) }
     let countId = NotificationDecisions.notificationId(.suspensionsThreshold, key: [RulesFixtures.pupil.value, "2026/27", "count"])
-    let capId = NotificationDecisions.notificationId(.suspensionsThreshold, key: [RulesFixtures.pupil.value, "2026/27", "cap"])
+    let capId = NotificationDecisions.notificationId(
+        .suspensionsThreshold, key: [RulesFixtures.pupil.value, "2026/27", "cap", RulesFixtures.ashfordSchool.value])
 
     // MARK: 45-day cap
 
@@ -83,6 +89,91 @@ struct RulesExclusionTests {
         let a = assess(xs) { $0.suspensionCountThreshold = 99 }
         #expect(a.suspensionDaysDisplay == "44.5")
         #expect(a.notifications.isEmpty)
+    }
+
+    @Test("45-day cap per school (domain.md: \"a pupil's suspensions at one school\"): suspensions at two schools do not add up to a breach")
+    func twoSchools() {
+        // 30 days at the Ashford school in the autumn, then 20 at the Dover school after a move.
+        let xs = [
+            suspension("a1", "2026-09-07", sessions: 40), suspension("a2", "2026-11-02", sessions: 20),
+            suspension("d1", "2027-01-11", sessions: 40, school: F.doverSchool),
+        ]
+        let a = assess(xs) { $0.suspensionCountThreshold = 99 }
+        #expect(a.suspensionDaysDisplay == "50")  // the pupil's year, both schools
+        #expect(a.statutoryBreaches.isEmpty)
+        #expect(a.notifications.isEmpty)
+        // At one school the same days are a breach.
+        let one = [
+            suspension("a1", "2026-09-07", sessions: 40), suspension("a2", "2026-11-02", sessions: 20),
+            suspension("a3", "2027-01-11", sessions: 40),
+        ]
+        let b = assess(one) { $0.suspensionCountThreshold = 99 }
+        #expect(b.statutoryBreaches.map(\.exclusionId) == ["a3"])
+        #expect(ids(b).contains(capId))
+        // Reaching the cap at the second school is its own notification (id key: the school).
+        let atDover = xs + [suspension("d2", "2027-03-01", sessions: 50, school: F.doverSchool)]
+        let c = assess(atDover) { $0.suspensionCountThreshold = 99 }
+        let doverCap = NotificationDecisions.notificationId(
+            .suspensionsThreshold, key: [F.pupil.value, "2026/27", "cap", F.doverSchool.value])
+        #expect(ids(c).contains(doverCap) && !ids(c).contains(capId))
+        #expect(c.statutoryBreaches.isEmpty)  // exactly 45 days at Dover
+    }
+
+    @Test("Termly review per school: 10 days at each of two schools in a term is not more than 15 at one")
+    func termlyTwoSchools() {
+        let xs = [
+            suspension("a1", "2026-09-07", sessions: 20), suspension("d1", "2026-11-02", sessions: 20, school: F.doverSchool),
+        ]
+        #expect(assess(xs).boardReviews.isEmpty)
+        let oneSchool = [suspension("a1", "2026-09-07", sessions: 20), suspension("a2", "2026-11-02", sessions: 20)]
+        #expect(assess(oneSchool).boardReviews.map(\.exclusionId) == ["a2"])
+    }
+
+    @Test("A suspension over Christmas counts its December days in the autumn term and its January days in the spring term")
+    func overChristmas() {
+        // 8 days in November; then 10 days from Monday 14 December: 14-18 December (autumn)
+        // and 4-8 January (spring; Friday 1 January is a bank holiday, the term starts on the 4th).
+        let nov = suspension("a", "2026-11-02", sessions: 16)
+        let xmas = suspension("x", "2026-12-14", sessions: 20)
+        #expect(ExclusionYear.sessionsByDay(xmas, calendar: F.calendar2026).map { $0.day.description } == [
+            "2026-12-14", "2026-12-15", "2026-12-16", "2026-12-17", "2026-12-18",
+            "2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08",
+        ])
+        // Autumn: 8 + 5 = 13 days, not more than 15 (counting all ten in the autumn made it 18).
+        #expect(assess([nov, xmas]).boardReviews.isEmpty)
+        // Spring: 5 + 11 = 16 days: the February suspension needs a review.
+        let feb = suspension("f", "2027-02-01", sessions: 22)
+        let a = assess([nov, xmas, feb])
+        #expect(a.boardReviews.map(\.exclusionId) == ["f"])
+        #expect(a.boardReviews[0].grounds == [.moreThan15DaysInTerm])
+    }
+
+    @Test("A suspension from July into September counts its days in each exclusion year")
+    func acrossSummer() {
+        // Monday 19 July 2027, 5 days: 19-21 July (the summer term ends on the 21st), then the
+        // first school days of 2027/28 (not configured in the fixture: weekdays), 1-2 September.
+        let s = suspension("j", "2027-07-19", sessions: 10)
+        #expect(ExclusionYear.sessionsByDay(s, calendar: F.calendar2026).map { $0.day.description } == [
+            "2027-07-19", "2027-07-20", "2027-07-21", "2027-09-01", "2027-09-02",
+        ])
+        let y1 = assess([s])
+        #expect(y1.suspensionSessions == 6 && y1.suspensions == 1)
+        let y2 = assess([s], year: AcademicYear(startYear: 2027))
+        #expect(y2.suspensionSessions == 4)
+        #expect(y2.suspensions == 0)  // counted once, in the year it starts
+        #expect(y2.notifications.isEmpty)
+    }
+
+    @Test("For exclusion counts the year starts on the first school day after 31 July (from 1 August)")
+    func exclusionYearStart() {
+        #expect(ExclusionYear.containing(F.date("2026-07-31")) == AcademicYear(startYear: 2025))
+        #expect(ExclusionYear.containing(F.date("2026-08-03")) == AcademicYear(startYear: 2026))
+        // An academy's suspension on Monday 3 August 2026 counts in 2026/27 (the census year), not 2025/26.
+        let aug = suspension("aug", "2026-08-03", sessions: 2)
+        let xs = [aug, suspension("b", "2026-09-07", sessions: 2), suspension("c", "2026-09-14", sessions: 2)]
+        #expect(assess(xs).suspensions == 3)
+        #expect(ids(assess(xs)) == [countId])
+        #expect(assess([aug], year: AcademicYear(startYear: 2025)).suspensions == 0)
     }
 
     // MARK: repeated suspensions
@@ -155,6 +246,26 @@ struct RulesExclusionTests {
         #expect(into.boardReviews.first?.grounds == [.publicExamMissed])
         let before = assess([suspension("f", "2027-05-06", sessions: 2)])
         #expect(before.boardReviews.isEmpty)
+    }
+
+    @Test("Exam ground only for year groups that sit them: GCSE/A level years 11 and 13, KS2 tests year 6")
+    func examGroundYearGroups() {
+        // Friday 7 May 2027, 4 sessions: 7 May and Monday 10 May, the first GCSE exam day.
+        let s = [suspension("e", "2027-05-07", sessions: 4)]
+        for y in [11, 13] { #expect(assess(s, pupil: PupilProfile(yearGroup: y)).boardReviews.first?.grounds == [.publicExamMissed]) }
+        for y in [6, 9, 10, 12] { #expect(assess(s, pupil: PupilProfile(yearGroup: y)).boardReviews.isEmpty, "year \(y)") }
+        // Not knowing the year group, frontdoor assumes the pupil sits them and says so.
+        let unknown = assess(s)
+        #expect(unknown.boardReviews.first?.grounds == [.publicExamMissed])
+        #expect(unknown.audit.contains { $0.rule == "governing-board-review" && $0.figures["year-group"] == "unknown" })
+        // The KS2 test week (a configured test period) for year 6 only.
+        let ks2 = F.calendar2026.withTestPeriods([
+            ExamPeriod(name: "KS2 national curriculum tests 2027", start: F.date("2027-05-10"), end: F.date("2027-05-13"))
+        ])
+        #expect(assess(s, pupil: PupilProfile(yearGroup: 6), calendar: ks2).boardReviews.first?.grounds == [.publicExamMissed])
+        #expect(assess(s, pupil: PupilProfile(yearGroup: 5), calendar: ks2).boardReviews.isEmpty)
+        // A test period is no exam period: no kent-2016 aggravating factor.
+        #expect(!ks2.isInExamPeriod(F.date("2027-05-06")) && ks2.testPeriods.count == 1)
     }
 
     @Test("suspension days: N sessions cover ceil(N/2) school days from the start date, skipping holidays")

@@ -107,15 +107,16 @@ struct RulesEngland2024Tests {
     func context() -> RuleContext { F.context { $0.ruleset = .england2024 } }
 
     /// One Monday per school week from 7 September 2026 (October half term skipped): AM is
-    /// `G` in the weeks listed (1-based), present otherwise; PM present.
-    func weeks(_ count: Int, unauthorisedIn: Set<Int>) -> [MarkEvent] {
+    /// `code` (`O`, unauthorised; `G` is term-time leave) in the weeks listed (1-based),
+    /// present otherwise; PM present.
+    func weeks(_ count: Int, unauthorisedIn: Set<Int>, code: String = "O") -> [MarkEvent] {
         var events: [MarkEvent] = []
         var monday = F.date("2026-09-07")
         var week = 0
         while week < count {
             if F.calendar2026.isSchoolDay(monday) {
                 week += 1
-                events.append(F.mark(monday, .am, unauthorisedIn.contains(week) ? "G" : "/"))
+                events.append(F.mark(monday, .am, unauthorisedIn.contains(week) ? code : "/"))
                 events.append(F.mark(monday, .pm, "/"))
             }
             monday = monday.adding(days: 7)
@@ -225,9 +226,103 @@ struct RulesEngland2024Tests {
 
     @Test("england-2024: prior notices count within 3 years: the same day 3 years before counts, the day before does not")
     func lookback() {
-        #expect(recommend([decision(.penaltyNoticeIssued, "2023-11-16")]).priorNoticesIn3Years == 1)
-        #expect(recommend([decision(.penaltyNoticeIssued, "2023-11-15")]).priorNoticesIn3Years == 0)
-        #expect(recommend([decision(.penaltyNoticeIssued, "2026-11-17")]).priorNoticesIn3Years == 0)
+        // (On 16 November 2026 three years back is before the framework: see `beforeFramework`.)
+        func count(_ date: String) -> Int {
+            PenaltyRules.recommendation(
+                decisions: [decision(.penaltyNoticeIssued, date)], on: F.date("2027-11-16"), context: context()
+            ).priorNoticesIn3Years
+        }
+        #expect(count("2024-11-16") == 1)
+        #expect(count("2024-11-15") == 0)
+        #expect(count("2027-11-17") == 0)
+    }
+
+    @Test("england-2024: notices before 2024-08-19 are not counted, from the first notice issued under the framework")
+    func beforeFramework() {
+        #expect(recommend([decision(.penaltyNoticeIssued, "2024-08-16")]).priorNoticesIn3Years == 0)
+        #expect(recommend([decision(.penaltyNoticeIssued, "2024-08-16")]).action == .noticeToImprove)
+        #expect(recommend([decision(.penaltyNoticeIssued, "2024-08-19")]).priorNoticesIn3Years == 1)
+        let r = recommend([
+            decision(.penaltyNoticeIssued, "2024-07-01", caseId: "old-1"), decision(.penaltyNoticeIssued, "2024-08-19", caseId: "new-1"),
+        ])
+        #expect(r.action == .penaltyNotice && r.amountPence == 16000)
+        #expect(r.priorNotices.map(\.caseId) == ["new-1"])
+    }
+
+    @Test("england-2024: a withdrawn notice (penalty-notice-withdrawn on its case, for its parent) does not count")
+    func withdrawnNotice() {
+        let issued = decision(.penaltyNoticeIssued, "2025-01-10", caseId: "c1")
+        let withdrawn = decision(.penaltyNoticeWithdrawn, "2025-02-03", caseId: "c1")
+        let r = recommend([issued, withdrawn])
+        #expect(r.priorNoticesIn3Years == 0 && r.priorNotices == [] && r.action == .noticeToImprove)
+        // Two notices, one withdrawn: one prior notice, so a second notice rather than prosecution.
+        let two = recommend([issued, decision(.penaltyNoticeIssued, "2025-06-01", caseId: "c2"), withdrawn])
+        #expect(two.action == .penaltyNotice && two.amountPence == 16000 && two.priorNoticesIn3Years == 1)
+        // A withdrawal for another parent, or on another case, withdraws nothing.
+        #expect(recommend([issued, decision(.penaltyNoticeWithdrawn, "2025-02-03", parent: "parent-b", caseId: "c1")]).priorNoticesIn3Years == 1)
+        #expect(recommend([issued, decision(.penaltyNoticeWithdrawn, "2025-02-03", caseId: "c9")]).priorNoticesIn3Years == 1)
+        // Withdrawing decides nothing about later sessions: the decision cycle stays the notice's.
+        #expect(EnforcementHistory(decisions: [issued, withdrawn]).lastDecisionOn == F.date("2025-01-10"))
+        // On the review: no prior notice listed.
+        let onReview = review(evaluate(weeks(10, unauthorisedIn: Set(1...10)), history: EnforcementHistory(decisions: [issued, withdrawn])))
+        #expect(onReview?.recommendedAction == .noticeToImprove && onReview?.priorNotices == [])
+    }
+
+    // MARK: support first only where support is appropriate
+
+    @Test("england-2024: 10 sessions all G (term-time leave): penalty notice, not a notice to improve")
+    func termTimeLeaveOnly() {
+        let r = review(evaluate(weeks(10, unauthorisedIn: Set(1...10), code: "G")))
+        #expect(r?.recommendedAction == .penaltyNotice)
+        #expect(r?.amountPence == 8000)
+        #expect(r?.priorNoticesIn3Years == 0)
+        #expect(r?.reasons == ["term-time-leave-only", "compulsory-school-age-assumed"])
+        // One of the 10 not G (an O amended in): support first, as usual.
+        let mixed = weeks(10, unauthorisedIn: Set(1...10), code: "G") + [F.mark(F.date("2026-09-07"), .am, "O", at: F.instant(F.date("2026-09-08")))]
+        let m = review(evaluate(mixed))
+        #expect(m?.recommendedAction == .noticeToImprove && m?.amountPence == nil)
+        #expect(m?.reasons == ["compulsory-school-age-assumed"])
+        // With a prior notice the action is the prior notice's, and the ground is still stated.
+        let prior = EnforcementHistory(decisions: [decision(.penaltyNoticeIssued, "2025-02-01", caseId: "old")])
+        let p = review(evaluate(weeks(10, unauthorisedIn: Set(1...10), code: "G"), history: prior))
+        #expect(p?.recommendedAction == .penaltyNotice && p?.amountPence == 16000)
+        #expect(p?.reasons.first == "term-time-leave-only")
+    }
+
+    // MARK: the improvement period
+
+    @Test("england-2024: after a notice to improve, an unauthorised session within 30 school days leads to a penalty notice review at once")
+    func improvementPeriod() {
+        let nti = F.date("2026-11-16")
+        let history = EnforcementHistory(decisions: [decision(.noticeToImproveIssued, "2026-11-16", caseId: "c1")])
+        let base = weeks(10, unauthorisedIn: Set(1...10))
+        let day30 = F.calendar2026.schoolDay(30, after: nti)
+        let r = review(evaluate(base + [F.mark(day30, .am, "U")], history: history))
+        #expect(r?.recommendedAction == .penaltyNotice && r?.amountPence == 8000)
+        #expect(r?.reasons == ["after-notice-to-improve", "compulsory-school-age-assumed"])
+        #expect(r?.unauthorisedSessions == 1)
+        #expect(r?.windowStart == nti && r?.windowEnd == day30)
+        #expect(r?.caseId == PenaltyRules.reviewCaseId(.england2024, upn: F.pupil, lastDecisionOn: nti))
+        // The 31st school day is after the period: one session is no review.
+        let day31 = F.calendar2026.schoolDay(31, after: nti)
+        #expect(evaluate(base + [F.mark(day31, .am, "U")], history: history).decision == nil)
+        // The period is configuration.
+        let short = F.context {
+            $0.ruleset = .england2024
+            $0.england2024.improvementPeriodSchoolDays = 5
+        }
+        func evaluateShort(_ day: Int) -> PenaltyDecision? {
+            PenaltyRules.evaluate(
+                upn: F.pupil, marks: F.counted(base + [F.mark(F.calendar2026.schoolDay(day, after: nti), .pm, "G")]),
+                pupil: .unknown, history: history, context: short
+            ).decision
+        }
+        #expect(evaluateShort(5) != nil)
+        #expect(evaluateShort(6) == nil)
+        // A penalty notice issued after the notice to improve ends its period.
+        let followed = EnforcementHistory(decisions: history.decisions + [decision(.penaltyNoticeIssued, "2026-11-30", caseId: "c2")])
+        let day20 = F.calendar2026.schoolDay(20, after: nti)
+        #expect(evaluate(base + [F.mark(day20, .am, "U")], history: followed).decision == nil)
     }
 
     @Test("england-2024: per parent: one notice each to two parents is one prior notice, and both are listed")

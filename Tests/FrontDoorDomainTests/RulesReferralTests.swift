@@ -12,19 +12,80 @@ struct RulesReferralTests {
     func referral(
         _ reason: ReferralReason, id: String = "ref-1", upn: UPN? = nil, laestab: LAESTAB? = RulesFixtures.ashfordSchool,
         given: String = "Amelia", family: String = "Smith", fsm: Bool? = nil, sen: SENStatus? = nil, cla: Bool? = nil,
-        safeguarding: Bool = false
+        safeguarding: Bool = false, postcode: String? = nil, born: String = "2015-03-02"
     ) -> ReferralReceived {
         ReferralReceived(
             referralId: id, reason: reason, upn: upn, laestab: laestab, referrer: Referrer(kind: .school, organisation: "Goat Lees"),
             child: ReferredChild(
-                givenName: given, familyName: family, dateOfBirth: F.date("2015-03-02"), fsm: fsm, sen: sen, cla: cla),
+                givenName: given, familyName: family, dateOfBirth: F.date(born), postcode: postcode, fsm: fsm, sen: sen,
+                cla: cla),
             safeguardingConcern: safeguarding)
     }
 
-    func triage(_ r: ReferralReceived, open: [OpenReferralCase] = [], known: PupilProfile? = nil, at: Date = received)
-        -> TriageDecision
-    {
-        ReferralRules.triage(r, receivedAt: at, openCases: open, knownPupil: known, context: F.context())
+    func triage(
+        _ r: ReferralReceived, open: [OpenReferralCase] = [], known: PupilProfile? = nil, knownUPN: UPN? = nil,
+        at: Date = received, context: RuleContext = RulesFixtures.context()
+    ) -> TriageDecision {
+        ReferralRules.triage(r, receivedAt: at, openCases: open, knownPupil: known, knownUPN: knownUPN, context: context)
+    }
+
+    @Test("case matching (domain.md): a referral without a UPN joins the open case of a pupil known by UPN whose name and date of birth match")
+    func joinsKnownPupilByName() throws {
+        // The school's referral gave the UPN: the case's child key is the UPN.
+        let school = triage(referral(.cme, id: "ref-1", upn: F.pupil))
+        let open = OpenReferralCase(caseId: school.caseId, childKey: school.childKey, reason: .cme, receivedAt: Self.received)
+        // The police refer the same child by name and date of birth only, names written differently.
+        let police = referral(.cme, id: "ref-2", laestab: nil, given: " amelia", family: "SMITH ")
+        let candidates = [(upn: F.pupil, child: referral(.cme, upn: F.pupil).child)]
+        let match = ReferralMatching.knownUPN(for: police, candidates: candidates)
+        #expect(match.upn == F.pupil && !match.ambiguous)
+        let joined = triage(police, open: [open], knownUPN: match.upn)
+        #expect(joined.outcome == .joinedCase && joined.caseId == school.caseId)
+        #expect(joined.notification == nil)
+        #expect(joined.audit.first?.figures["matched-by"] == "name-and-date-of-birth-of-known-pupil")
+        // Without knowing the pupil (today's behaviour) it opened a second case.
+        #expect(triage(police, open: [open]).outcome == .openedCase)
+        // Another date of birth, or another name: no match.
+        let otherBirthday = referral(.cme, id: "ref-3", laestab: nil, born: "2015-03-03")
+        #expect(ReferralMatching.knownUPN(for: otherBirthday, candidates: candidates).upn == nil)
+        let otherName = referral(.cme, id: "ref-4", laestab: nil, given: "Amelie")
+        #expect(ReferralMatching.knownUPN(for: otherName, candidates: candidates).upn == nil)
+        // Two UPNs with the same name and date of birth: ambiguous, matched to neither.
+        let two = candidates + [(upn: F.upn(2), child: referral(.cme, upn: F.upn(2)).child)]
+        let ambiguous = ReferralMatching.knownUPN(for: police, candidates: two)
+        #expect(ambiguous.upn == nil && ambiguous.ambiguous)
+        // A referral with a UPN is matched by its UPN only.
+        #expect(ReferralMatching.knownUPN(for: referral(.cme, upn: F.upn(3)), candidates: candidates).upn == nil)
+    }
+
+    @Test("routing (domain.md): a referral with no school goes by the child's postcode district; an unlisted postcode to unassigned")
+    func postcodeRouting() {
+        var context = F.context()
+        context.postcodes = PostcodeDistricts(districts: ["TN24": "Ashford", "CT16": "Dover"])
+        let dover = triage(referral(.attendanceConcern, laestab: nil, postcode: "ct16 1aa"), context: context)
+        #expect(dover.route == Route(district: "Dover", unitId: "dover"))
+        #expect(dover.notification?.unitId == "dover" && dover.notification?.district == "Dover")
+        #expect(dover.audit.first?.figures["route-basis"] == "postcode")
+        let compact = triage(referral(.cme, laestab: nil, postcode: "TN242AB"), context: context)
+        #expect(compact.route.unitId == "ashford" && compact.task?.district == "Ashford")
+        // Not listed, malformed or absent: the unit configured for unassigned.
+        for p in ["SW1A 1AA", "not a postcode", nil] {
+            let r = triage(referral(.attendanceConcern, laestab: nil, postcode: p), context: context)
+            #expect(r.route == Route(district: "unassigned", unitId: "county-duty"), "\(p ?? "nil")")
+        }
+        // A school decides over the postcode.
+        let atSchool = triage(referral(.attendanceConcern, postcode: "CT16 1AA"), context: context)
+        #expect(atSchool.route.unitId == "ashford")
+    }
+
+    @Test("postcode outward codes: the part before the inward code, however the postcode is written")
+    func outwardCodes() {
+        #expect(PostcodeDistricts.outwardCode(of: "CT9 1XP") == "CT9")
+        #expect(PostcodeDistricts.outwardCode(of: " me14  1xx ") == "ME14")
+        #expect(PostcodeDistricts.outwardCode(of: "SW1A1AA") == "SW1A")
+        #expect(PostcodeDistricts.outwardCode(of: "1AA") == nil)
+        #expect(PostcodeDistricts.outwardCode(of: "CT9 XXX") == nil)
+        #expect(PostcodeDistricts.outwardCode(of: "") == nil)
     }
 
     @Test("case matching: by UPN when given, else family name, given name and date of birth, trimmed and case-insensitive")
@@ -142,6 +203,17 @@ struct RulesReferralTests {
         #expect(a?.notificationId == b?.notificationId)
         #expect(a?.createdAt == b?.createdAt)
         #expect(a?.createdAt == LondonDate.startOfDay(F.date("2026-11-07")))
+    }
+
+    @Test("CME clock: cme-overdue of a case routed by postcode goes to the case's unit, as its cme-referral did")
+    func overdueFollowsCaseRoute() {
+        var c = cmeCase()
+        c.laestab = nil
+        let byLaestab = ReferralRules.cmeOverdue(case: c, today: F.date("2026-11-09"), context: F.context())?.notification
+        #expect(byLaestab?.unitId == "county-duty")
+        c.route = Route(district: "Dover", unitId: "dover")
+        let byCase = ReferralRules.cmeOverdue(case: c, today: F.date("2026-11-09"), context: F.context())?.notification
+        #expect(byCase?.unitId == "dover" && byCase?.district == "Dover")
     }
 
     @Test("CME clock: a resolved case is not overdue")

@@ -172,6 +172,22 @@ struct CaseTests {
             }
             #expect(all.map(\.caseId) == ["rev-1", "rev-2"])
             #expect(all.first?.amountPence == 8000)
+
+            // A withdrawn notice (penalty-notice-withdrawn on its case, for its parent) is no
+            // prior notice; the decision is stored beside it (the schema allows the new kind),
+            // and a withdrawal for another parent withdraws nothing.
+            try await database.withTransaction { tx throws in
+                #expect(
+                    try await tx.recordDecision(decision("d4", caseId: "rev-1", "penalty-notice-withdrawn", on: "2026-12-01"))
+                        == .recorded(upn: upn))
+                #expect(
+                    try await tx.recordDecision(decision("d5", caseId: "rev-2", "penalty-notice-withdrawn", on: "2029-12-05"))
+                        == .recorded(upn: upn))
+            }
+            let left = try await database.withTransaction(readOnly: true) { tx throws in
+                try await tx.penaltyNotices(upn: upn, from: day("2026-11-20"), through: day("2029-12-02"))
+            }
+            #expect(left.map(\.caseId) == ["rev-2"])
         }
     }
 

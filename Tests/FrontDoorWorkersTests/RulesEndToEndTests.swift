@@ -41,17 +41,21 @@ struct RulesEndToEndTests {
         attendance += Events.register(
             prefix: "persistent", upn: persistent, laestab: canterbury.laestab.value, from: start,
             codes: Array(repeating: "/", count: 17) + Array(repeating: "I", count: 3), pupil: Events.Pupil(fsm: true))
-        // CME risk: 92 days present, then 10 days of G/N/O only. 184 of 204 sessions is 90.2%: not
-        // persistently absent, so no other rule (and no kent-2016 review) fires.
+        // CME risk: 92 days present, then 10 days of G/N/O only, then 5 days present (so the
+        // 10th day's N has stood its 5-day grace, domain.md "N grace"). 194 of 214 sessions is
+        // 90.7%: not persistently absent, so no Early Help rule but CME risk fires. Its 20
+        // unauthorised sessions in two weeks are also an england-2024 penalty review.
         let missing = Events.upn(dover, serial: 3)
         attendance += Events.register(
             prefix: "missing", upn: missing, laestab: dover.laestab.value, from: start,
-            codes: Array(repeating: "/", count: 184) + (0..<20).map { ["G", "N", "O"][$0 % 3] })
-        // kent-2016: unauthorised sessions at 85% after 20 possible sessions: a review, not an Early Help notification.
+            codes: Array(repeating: "/", count: 184) + (0..<20).map { ["G", "N", "O"][$0 % 3] }
+                + Array(repeating: "/", count: 10))
+        // england-2024 (the shipped schedule's ruleset for 2026/27): 10 unauthorised sessions within
+        // 10 school weeks, at 75%: a review, not an Early Help notification (not vulnerable).
         let truant = Events.upn(dartford, serial: 4)
         attendance += Events.register(
             prefix: "truant", upn: truant, laestab: dartford.laestab.value, from: start,
-            codes: Array(repeating: "/", count: 17) + Array(repeating: "O", count: 3))
+            codes: Array(repeating: "/", count: 20) + Array(repeating: ["O", "/"], count: 10).flatMap { $0 })
 
         // Permanent exclusion from Monday 2 Nov 2026 (after half term): due the 6th school day, Monday 9 Nov.
         let excluded = Events.upn(gravesham, serial: 5)
@@ -139,9 +143,9 @@ struct RulesEndToEndTests {
                 var reports = try await Pipeline.produce(messages)
 
                 // The review reaches the enforcement team; an officer decides on it.
-                let review = try await reader.read("the kent-2016 review", quiet: .zero) { out in
-                    out.contains { $0.topic == t.enforcement }
-                }.first { $0.topic == t.enforcement }!
+                let review = try await reader.read("the england-2024 review", quiet: .zero) { out in
+                    out.contains { $0.topic == t.enforcement && $0.upn == truant }
+                }.first { $0.topic == t.enforcement && $0.upn == truant }!
                 let caseId = try #require(review.field("caseId"))
                 let decision = Events.decision(
                     id: "decision-1", caseId: caseId, decision: "penalty-notice-issued",
@@ -174,6 +178,7 @@ struct RulesEndToEndTests {
                 Expected(TestEnvironment.unit(of: canterbury), "persistent-absence", persistent),
                 Expected(TestEnvironment.unit(of: dover), "cme-risk", missing),
                 Expected(nil, "enforcement-review", truant),
+                Expected(nil, "enforcement-review", missing),
                 Expected(TestEnvironment.unit(of: gravesham), "permanent-exclusion", excluded),
                 Expected(TestEnvironment.unit(of: maidstone), "vulnerable-exclusion", ehcp),
                 Expected(TestEnvironment.unit(of: sevenoaks), "suspensions-threshold", repeated),
@@ -203,11 +208,11 @@ struct RulesEndToEndTests {
             #expect(px.field("dueBy") == "2026-11-09", "due the 6th school day of the exclusion")
             #expect(px.field("priority") == "high")
             #expect(px.field("district") == "Gravesham")
-            let review = try #require(notifications.first { $0.topic == t.enforcement })
+            let review = try #require(notifications.first { $0.topic == t.enforcement && $0.upn == truant })
             #expect(review.type == "enforcement.review.v1")
-            #expect(review.field("ruleset") == "kent-2016")
-            #expect(review.field("basis") == "attendance-at-or-below-90")
-            #expect(review.field("recommendedAction") == "penalty-notice")
+            #expect(review.field("ruleset") == "england-2024")
+            #expect(review.field("basis") == "ten-unauthorised-sessions")
+            #expect(review.field("recommendedAction") == "notice-to-improve")
             #expect(try #require(notifications.first { $0.kind == "vulnerable-exclusion" }).field("priority") == "high")
             #expect(try #require(notifications.first { $0.kind == "severe-absence" }).field("district") == "Ashford")
 
@@ -215,7 +220,7 @@ struct RulesEndToEndTests {
             let caseId = try #require(review.field("caseId"))
             #expect(try await db.strings("SELECT status FROM enforcement_reviews WHERE case_id = '\(caseId)'") == ["decided"])
             #expect(try await db.int("SELECT count(*) FROM enforcement_decisions WHERE case_id = '\(caseId)'") == 1)
-            #expect(try await db.int("SELECT count(*) FROM enforcement_reviews") == 1)
+            #expect(try await db.int("SELECT count(*) FROM enforcement_reviews") == 2)  // the truant's and the missing child's
 
             // The decision on an unknown case, and the resolution and rescission of unknown
             // things, went to their topics' DLQs.

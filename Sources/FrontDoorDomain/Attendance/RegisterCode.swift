@@ -40,6 +40,19 @@ public enum RegisterCodeSet: String, Sendable, Hashable, CaseIterable {
     /// The category of a code in this set, or nil for a code the set does not have.
     public func category(of code: String) -> AttendanceCategory? { codes[code] }
 
+    /// Codes withdrawn from a set before the set itself, with the first day they were no
+    /// longer in use: `F` (extended family holiday, agreed) went with the 2013 amendment of
+    /// the 2006 registration regulations, which removed heads' power to grant up to ten
+    /// days of holiday a year, from 1 September 2013 (domain.md: "`F` before 2013-09-01").
+    public static let withdrawnCodes: [String: LocalDate] = ["F": LocalDate(year: 2013, month: 9, day: 1)!]
+
+    /// The category of `code` on `date` in this set: nil when the set has no such code or
+    /// the code was withdrawn by `date`.
+    public func category(of code: String, on date: LocalDate) -> AttendanceCategory? {
+        if let end = Self.withdrawnCodes[code], date >= end { return nil }
+        return codes[code]
+    }
+
     private static let codes2024: [String: AttendanceCategory] = {
         var m: [String: AttendanceCategory] = [:]
         for c in ["/", "\\", "L"] { m[c] = .present }
@@ -70,7 +83,7 @@ public struct RegisterCode: Hashable, Sendable, CustomStringConvertible {
     /// The code as it counts on `date`, or nil when the date's set has no such code.
     public init?(_ code: String, on date: LocalDate) {
         let set = RegisterCodeSet.inForce(on: date)
-        guard let category = set.category(of: code) else { return nil }
+        guard let category = set.category(of: code, on: date) else { return nil }
         self.code = code
         self.set = set
         self.category = category

@@ -59,11 +59,15 @@ public struct ExamPeriod: Hashable, Sendable, Codable {
     public var name: String
     public var start: LocalDate
     public var end: LocalDate
+    /// The year groups that sit the exams or tests of the period; nil: the default of its
+    /// kind (``ExamGround``: years 11 and 13 for an exam period, year 6 for a test period).
+    public var yearGroups: [Int]?
 
-    public init(name: String, start: LocalDate, end: LocalDate) {
+    public init(name: String, start: LocalDate, end: LocalDate, yearGroups: [Int]? = nil) {
         self.name = name
         self.start = start
         self.end = end
+        self.yearGroups = yearGroups
     }
 
     public func contains(_ d: LocalDate) -> Bool { d >= start && d <= end }
@@ -90,6 +94,14 @@ public struct SchoolCalendar: Sendable, Hashable {
     public let examPeriods: [ExamPeriod]
     /// The academic years for which at least one term is configured.
     public let configuredYears: Set<AcademicYear>
+    /// England's bank holidays by rule with their exceptions, when enabled
+    /// (``withBankHolidays(_:)``; the configuration loader always enables them). Nil: only
+    /// ``bankHolidays`` are bank holidays.
+    public private(set) var englandBankHolidays: BankHolidays?
+    /// National curriculum test periods (the KS2 test week), sorted by start date
+    /// (``withTestPeriods(_:)``). Not exam periods: they are no aggravating factor under
+    /// `kent-2016`; they are a ground for a governing board review (``ExamGround``).
+    public private(set) var testPeriods: [ExamPeriod] = []
 
     public init(terms: [Term], bankHolidays: Set<LocalDate>, insetDays: Set<LocalDate>, examPeriods: [ExamPeriod]) {
         self.terms = terms.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
@@ -108,19 +120,41 @@ public struct SchoolCalendar: Sendable, Hashable {
     /// A calendar with nothing configured: every weekday is a school day.
     public static let empty = SchoolCalendar(terms: [], bankHolidays: [], insetDays: [], examPeriods: [])
 
-    /// This calendar and `other` together (terms, holidays, INSET days and exam periods of both).
+    /// This calendar and `other` together (terms, holidays, INSET days, exam and test periods of both).
     public func merging(_ other: SchoolCalendar) -> SchoolCalendar {
-        SchoolCalendar(
+        var merged = SchoolCalendar(
             terms: terms + other.terms,
             bankHolidays: bankHolidays.union(other.bankHolidays),
             insetDays: insetDays.union(other.insetDays),
             examPeriods: examPeriods + other.examPeriods
         )
+        switch (englandBankHolidays, other.englandBankHolidays) {
+        case (let a?, let b?): merged.englandBankHolidays = a.merging(b)
+        case (let a, let b): merged.englandBankHolidays = a ?? b
+        }
+        return merged.withTestPeriods(testPeriods + other.testPeriods)
+    }
+
+    /// This calendar with England's bank holidays computed by rule, with `exceptions`
+    /// (BankHolidays.swift), besides the listed ``bankHolidays``.
+    public func withBankHolidays(_ exceptions: BankHolidays = .byRule) -> SchoolCalendar {
+        var c = self
+        c.englandBankHolidays = exceptions
+        return c
+    }
+
+    /// This calendar with `periods` as its national curriculum test periods.
+    public func withTestPeriods(_ periods: [ExamPeriod]) -> SchoolCalendar {
+        var c = self
+        c.testPeriods = periods.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        return c
     }
 
     // MARK: Days
 
-    public func isBankHoliday(_ d: LocalDate) -> Bool { bankHolidays.contains(d) }
+    public func isBankHoliday(_ d: LocalDate) -> Bool {
+        bankHolidays.contains(d) || englandBankHolidays?.contains(d) == true
+    }
 
     public func isInsetDay(_ d: LocalDate) -> Bool { insetDays.contains(d) }
 

@@ -4,8 +4,17 @@
 /// file may set any subset of them. Unknown keys are rejected when decoding, so a typo in
 /// `rules.yaml` is an error rather than a silently ignored threshold.
 public struct RulesConfig: Hashable, Sendable, Decodable {
-    /// The penalty-notice ruleset the local authority uses. Default: `.kent2016` (the seed's Code of Conduct).
-    public var ruleset: PenaltyRuleset = .kent2016
+    /// Which penalty-notice ruleset judges a session, by its date (`penaltyRulesets` in
+    /// `rules.yaml`). Default: ``PenaltyRulesetSchedule/lawOfEngland``, `kent-2016` (the seed's
+    /// Code of Conduct) before 19 August 2024 and `england-2024` from that day.
+    public var penaltyRulesets: PenaltyRulesetSchedule = .lawOfEngland
+
+    /// One ruleset for every date (`ruleset:` in `rules.yaml`): nil when the schedule has more
+    /// than one entry; setting nil restores the default schedule.
+    public var ruleset: PenaltyRuleset? {
+        get { penaltyRulesets.single }
+        set { penaltyRulesets = newValue.map(PenaltyRulesetSchedule.always) ?? .lawOfEngland }
+    }
 
     /// Neither persistent nor severe absence (nor the `kent-2016` attendance test) is judged
     /// before a pupil has this many possible sessions in the academic year. Default: 20.
@@ -23,6 +32,15 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
 
     /// The register codes that count towards CME risk. Default: `G`, `N`, `O`.
     public var cmeRiskCodes: Set<String> = ["G", "N", "O"]
+
+    /// `N` grace: an `N` counts towards CME risk and penalty reviews only once this many of
+    /// that enrolment's later school days have marks and it is still `N`. Default: 5.
+    public var nGraceSchoolDays: Int = 5
+
+    /// PA/SA re-entry: after leaving persistent or severe absence, entering it again notifies
+    /// only once the enrolment has been out of the state for this many of its school days
+    /// (days with marks). Default: 10.
+    public var reentryCooldownSchoolDays: Int = 10
 
     /// A CME case should be resolved within this many school days of the day it was
     /// received; unresolved then raises `cme-overdue`, and resolved by then counts as
@@ -68,6 +86,10 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
         /// Prior notices at or above which the recommendation is `consider-prosecution`
         /// (no further notice). Default: 2.
         public var prosecutionAfterNotices: Int = 2
+        /// After a `notice-to-improve-issued` decision, an unauthorised session within this many
+        /// LA school days of it leads to a `penalty-notice` review without a new count.
+        /// Default: 30 (the framework: an improvement period of 3 to 6 weeks).
+        public var improvementPeriodSchoolDays: Int = 30
 
         public init() {}
 
@@ -83,11 +105,13 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
                 try c.decodeIfPresent(Int.self, forKey: AnyKey("priorNoticesLookbackYears")) ?? priorNoticesLookbackYears
             prosecutionAfterNotices =
                 try c.decodeIfPresent(Int.self, forKey: AnyKey("prosecutionAfterNotices")) ?? prosecutionAfterNotices
+            improvementPeriodSchoolDays =
+                try c.decodeIfPresent(Int.self, forKey: AnyKey("improvementPeriodSchoolDays")) ?? improvementPeriodSchoolDays
         }
 
         static let keys: Set<String> = [
             "windowWeeks", "unauthorisedSessions", "reducedAmountPence", "fullAmountPence",
-            "priorNoticesLookbackYears", "prosecutionAfterNotices",
+            "priorNoticesLookbackYears", "prosecutionAfterNotices", "improvementPeriodSchoolDays",
         ]
     }
 
@@ -127,13 +151,23 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
         func value<T: Decodable>(_ key: String, _ current: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: AnyKey(key)) ?? current
         }
-        ruleset = try value("ruleset", ruleset)
+        // `ruleset:` is one ruleset for every date, `penaltyRulesets:` a schedule; not both.
+        if c.contains(AnyKey("ruleset")) && c.contains(AnyKey("penaltyRulesets")) {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath + [AnyKey("ruleset")],
+                    debugDescription: "ruleset and penaltyRulesets: give one ruleset for every date or a schedule, not both"))
+        }
+        if let single = try c.decodeIfPresent(PenaltyRuleset.self, forKey: AnyKey("ruleset")) { ruleset = single }
+        penaltyRulesets = try value("penaltyRulesets", penaltyRulesets)
         minimumPossibleSessions = try value("minimumPossibleSessions", minimumPossibleSessions)
         persistentAbsencePct = try value("persistentAbsencePct", persistentAbsencePct)
         severeAbsencePct = try value("severeAbsencePct", severeAbsencePct)
         cmeRiskSchoolDays = try value("cmeRiskSchoolDays", cmeRiskSchoolDays)
         cmeRiskCodes = try value("cmeRiskCodes", cmeRiskCodes)
         cmeResolveSchoolDays = try value("cmeResolveSchoolDays", cmeResolveSchoolDays)
+        nGraceSchoolDays = try value("nGraceSchoolDays", nGraceSchoolDays)
+        reentryCooldownSchoolDays = try value("reentryCooldownSchoolDays", reentryCooldownSchoolDays)
         suspensionCountThreshold = try value("suspensionCountThreshold", suspensionCountThreshold)
         suspensionDayCap = try value("suspensionDayCap", suspensionDayCap)
         reviewDueSchoolDays = try value("reviewDueSchoolDays", reviewDueSchoolDays)
@@ -145,8 +179,9 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
     }
 
     static let keys: Set<String> = [
-        "ruleset", "minimumPossibleSessions", "persistentAbsencePct", "severeAbsencePct", "cmeRiskSchoolDays",
-        "cmeRiskCodes", "cmeResolveSchoolDays", "suspensionCountThreshold", "suspensionDayCap", "reviewDueSchoolDays",
+        "ruleset", "penaltyRulesets", "minimumPossibleSessions", "persistentAbsencePct", "severeAbsencePct", "cmeRiskSchoolDays",
+        "cmeRiskCodes", "cmeResolveSchoolDays", "nGraceSchoolDays", "reentryCooldownSchoolDays", "suspensionCountThreshold",
+        "suspensionDayCap", "reviewDueSchoolDays",
         "reviewSuspensionSchoolDaysPerTerm", "permanentExclusionDutyDay", "england2024", "kent2016",
     ]
 
@@ -165,8 +200,13 @@ public struct RulesConfig: Hashable, Sendable, Decodable {
             ("england2024.unauthorisedSessions", england2024.unauthorisedSessions),
             ("england2024.priorNoticesLookbackYears", england2024.priorNoticesLookbackYears),
             ("england2024.prosecutionAfterNotices", england2024.prosecutionAfterNotices),
+            ("england2024.improvementPeriodSchoolDays", england2024.improvementPeriodSchoolDays),
         ]
         for (k, v) in positive where v < 1 { throw fail(k, "must be at least 1") }
+        let counts: [(String, Int)] = [
+            ("nGraceSchoolDays", nGraceSchoolDays), ("reentryCooldownSchoolDays", reentryCooldownSchoolDays),
+        ]
+        for (k, v) in counts where v < 0 { throw fail(k, "must not be negative") }
         let amounts: [(String, Int)] = [
             ("england2024.reducedAmountPence", england2024.reducedAmountPence),
             ("england2024.fullAmountPence", england2024.fullAmountPence), ("kent2016.amountPence", kent2016.amountPence),

@@ -285,7 +285,7 @@ public enum EventDecoder {
             let session = try d.oneOf(Session.self, "session")
             let codeText = try d.string("code", length: 1...2)
             let minutesLate = try d.optionalInt("minutesLate", 0...1440)
-            let pupil = try d.optionalObject("pupil").map { p throws(Reject) in try pupilCharacteristics(p, withDateOfBirth: false) }
+            let pupil = try d.optionalObject("pupil").map { p throws(Reject) in try pupilCharacteristics(p, withDateOfBirth: true) }
             guard let code = RegisterCode(codeText, on: date) else {
                 let set = RegisterCodeSet.inForce(on: date)
                 throw Reject(
@@ -326,6 +326,13 @@ public enum EventDecoder {
                 throw Reject(
                     .unknownExclusionReason,
                     "Field data.reason must be a DfE exclusion reason code (\(ExclusionReason.allCases.map(\.rawValue).joined(separator: ", "))).",
+                    field: "data.reason"
+                )
+            }
+            guard reason.isInUse(forExclusionStarting: startDate) else {
+                throw Reject(
+                    .unknownExclusionReason,
+                    "Field data.reason is a legacy code (PD, OT), used only for exclusions starting before \(ExclusionReason.legacyReasonsEnd).",
                     field: "data.reason"
                 )
             }
@@ -409,20 +416,53 @@ public enum EventDecoder {
                 )
             )
 
-        case .earlyHelpNotification, .enforcementReview:
+        case .rollChange:
+            try d.rejectUnknown([
+                "upn", "laestab", "change", "effectiveDate", "ground", "destinationLaestab", "dualRegistration", "pupil",
+            ])
+            let upn = try d.upn("upn")
+            let laestab = try d.laestab("laestab")
+            let change = try d.oneOf(RollChangeKind.self, "change")
+            let effectiveDate = try d.date("effectiveDate")
+            let ground = try d.optionalOneOf(DeletionGround.self, "ground")
+            switch (change, ground) {
+            case (.deleted, nil):
+                throw Reject(.missingField, "Field data.ground is missing; a deletion must give its ground.", field: "data.ground")
+            case (.admitted, .some):
+                throw Reject(.malformedField, "Field data.ground is given only for a deletion.", field: "data.ground")
+            default: break
+            }
+            let destination = try d.optionalLaestab("destinationLaestab")
+            if change == .admitted, destination != nil {
+                throw Reject(
+                    .malformedField, "Field data.destinationLaestab is given only for a deletion.", field: "data.destinationLaestab")
+            }
+            let dual = try d.optionalOneOf(DualRegistration.self, "dualRegistration")
+            let pupil = try d.optionalObject("pupil").map { p throws(Reject) in try pupilCharacteristics(p, withDateOfBirth: true) }
+            return .rollChange(
+                envelope,
+                RollChange(
+                    upn: upn, laestab: laestab, change: change, effectiveDate: effectiveDate, ground: ground,
+                    destinationLaestab: destination, dualRegistration: dual, pupil: pupil
+                )
+            )
+
+        case .earlyHelpNotification, .enforcementReview, .enforcementReviewWithdrawn:
             // Unreachable: decodeEnvelope accepts input types only.
             throw Reject(.unknownType, "Attribute type is not an input event type of this contract.", field: "type")
         }
     }
 
     private static func pupilCharacteristics(_ p: FieldReader, withDateOfBirth: Bool) throws(Reject) -> PupilCharacteristics {
-        try p.rejectUnknown(withDateOfBirth ? ["yearGroup", "fsm", "sen", "cla", "dateOfBirth"] : ["yearGroup", "fsm", "sen", "cla"])
+        try p.rejectUnknown(
+            withDateOfBirth ? ["yearGroup", "fsm", "sen", "cla", "dateOfBirth", "cpp"] : ["yearGroup", "fsm", "sen", "cla", "cpp"])
         return PupilCharacteristics(
             yearGroup: try p.optionalInt("yearGroup", 0...14),
             fsm: try p.optionalBool("fsm"),
             sen: try p.optionalOneOf(SENStatus.self, "sen"),
             cla: try p.optionalBool("cla"),
-            dateOfBirth: withDateOfBirth ? try p.optionalDate("dateOfBirth", in: EventDecoder.dateOfBirthRange) : nil
+            dateOfBirth: withDateOfBirth ? try p.optionalDate("dateOfBirth", in: EventDecoder.dateOfBirthRange) : nil,
+            cpp: try p.optionalBool("cpp")
         )
     }
 }

@@ -44,6 +44,26 @@ public enum EventEncoder {
         StableID.make(EventType.enforcementReview.rawValue, caseId)
     }
 
+    /// `id` is ``reviewWithdrawnEventID(caseId:)``, `time` the withdrawal's `withdrawnAt`,
+    /// `subject` its UPN; on the enforcement topic, keyed by `caseId` like the review.
+    public static func encode(_ withdrawal: EnforcementReviewWithdrawal) -> [UInt8] {
+        encode(
+            Structured(
+                id: reviewWithdrawnEventID(caseId: withdrawal.caseId),
+                source: enforcementSource,
+                type: EventType.enforcementReviewWithdrawn.rawValue,
+                time: RFC3339.format(withdrawal.withdrawnAt),
+                subject: withdrawal.upn.value,
+                data: withdrawal
+            )
+        )
+    }
+
+    /// The CloudEvents `id` of a review's withdrawal: stable per case (a case is withdrawn once).
+    public static func reviewWithdrawnEventID(caseId: String) -> String {
+        StableID.make(EventType.enforcementReviewWithdrawn.rawValue, caseId)
+    }
+
     private struct Structured<D: Encodable>: Encodable {
         var specversion = "1.0"
         var id: String

@@ -42,11 +42,13 @@ public enum InputEvent: Sendable, Hashable {
     case referralReceived(EventEnvelope, ReferralReceived)
     case referralResolved(EventEnvelope, ReferralResolved)
     case enforcementDecision(EventEnvelope, EnforcementDecision)
+    case rollChange(EventEnvelope, RollChange)
 
     public var envelope: EventEnvelope {
         switch self {
         case .attendanceMark(let e, _), .exclusionIssued(let e, _), .exclusionRescinded(let e, _),
-            .referralReceived(let e, _), .referralResolved(let e, _), .enforcementDecision(let e, _):
+            .referralReceived(let e, _), .referralResolved(let e, _), .enforcementDecision(let e, _),
+            .rollChange(let e, _):
             e
         }
     }
@@ -58,6 +60,7 @@ public enum InputEvent: Sendable, Hashable {
         case .exclusionIssued(_, let x): x.upn
         case .exclusionRescinded(_, let x): x.upn
         case .referralReceived(_, let r): r.upn
+        case .rollChange(_, let r): r.upn
         case .referralResolved, .enforcementDecision: nil
         }
     }

@@ -6,16 +6,18 @@ public enum EventType: String, Sendable, Hashable, Codable, CaseIterable {
     case referralReceived = "referral.received.v1"
     case referralResolved = "referral.resolved.v1"
     case enforcementDecision = "enforcement.decision.v1"
+    case rollChange = "roll.change.v1"
     case earlyHelpNotification = "earlyhelp.notification.v1"
     case enforcementReview = "enforcement.review.v1"
+    case enforcementReviewWithdrawn = "enforcement.review-withdrawn.v1"
 
-    /// The six types frontdoor consumes.
+    /// The seven types frontdoor consumes.
     public static let inputs: [EventType] = [
         .attendanceMark, .exclusionIssued, .exclusionRescinded, .referralReceived, .referralResolved,
-        .enforcementDecision,
+        .enforcementDecision, .rollChange,
     ]
-    /// The two types frontdoor publishes.
-    public static let outputs: [EventType] = [.earlyHelpNotification, .enforcementReview]
+    /// The three types frontdoor publishes.
+    public static let outputs: [EventType] = [.earlyHelpNotification, .enforcementReview, .enforcementReviewWithdrawn]
 }
 
 /// A pupil's special educational needs status (`sen`).
@@ -38,15 +40,22 @@ public struct PupilCharacteristics: Sendable, Hashable, Codable {
     public var sen: SENStatus?
     /// Looked after (a child in care).
     public var cla: Bool?
-    /// Sent with exclusions only.
+    /// Optional on marks, exclusions and roll changes; judges compulsory school age.
     public var dateOfBirth: LocalDate?
+    /// On a child-protection plan (`cpp`): a deletion for elective home education then needs
+    /// the LA's consent first (`ehe-consent-required`).
+    public var cpp: Bool?
 
-    public init(yearGroup: Int? = nil, fsm: Bool? = nil, sen: SENStatus? = nil, cla: Bool? = nil, dateOfBirth: LocalDate? = nil) {
+    public init(
+        yearGroup: Int? = nil, fsm: Bool? = nil, sen: SENStatus? = nil, cla: Bool? = nil, dateOfBirth: LocalDate? = nil,
+        cpp: Bool? = nil
+    ) {
         self.yearGroup = yearGroup
         self.fsm = fsm
         self.sen = sen
         self.cla = cla
         self.dateOfBirth = dateOfBirth
+        self.cpp = cpp
     }
 
     /// Vulnerable for the `persistent-absence` notification: FSM, SEN support, EHCP or looked after.
@@ -111,6 +120,16 @@ public enum ExclusionReason: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// Whether the code is only in the pre-2020 list.
     public var isLegacy: Bool { self == .legacyPersistentDisruptive || self == .legacyOther }
+
+    /// The first start date for which the legacy codes are no longer accepted: the DfE's
+    /// reason list changed for exclusions from the 2020/21 census year, which counts from
+    /// 1 August 2020 (domain.md: "`PD` and `OT` only for exclusions starting before 2020-08-01").
+    public static let legacyReasonsEnd = LocalDate(year: 2020, month: 8, day: 1)!
+
+    /// Whether the reason may be given for an exclusion starting on `startDate`.
+    public func isInUse(forExclusionStarting startDate: LocalDate) -> Bool {
+        !isLegacy || startDate < Self.legacyReasonsEnd
+    }
 }
 
 /// `data` of `exclusion.issued.v1`.
@@ -286,6 +305,9 @@ public enum DecisionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case penaltyNoticeIssued = "penalty-notice-issued"
     case prosecutionStarted = "prosecution-started"
     case noAction = "no-action"
+    /// A penalty notice issued on the same case to the same parent was withdrawn: it no
+    /// longer counts as a prior notice (`england-2024`).
+    case penaltyNoticeWithdrawn = "penalty-notice-withdrawn"
 }
 
 /// `data` of `enforcement.decision.v1`: what a person decided on an enforcement review.
@@ -310,5 +332,61 @@ public struct EnforcementDecision: Sendable, Hashable {
         self.officerId = officerId
         self.parentRef = parentRef
         self.amountPence = amountPence
+    }
+}
+
+/// `change` of `roll.change.v1`.
+public enum RollChangeKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case admitted
+    case deleted
+}
+
+/// The regulation 9 ground of a deletion from the admission register (School Attendance
+/// (Pupil Registration) (England) Regulations 2024), as `roll.change.v1`'s `ground`.
+public enum DeletionGround: String, Sendable, Hashable, Codable, CaseIterable {
+    case transferred
+    case electiveHomeEducation = "elective-home-education"
+    case movedAway = "moved-away"
+    case notReturnedAfterLeave = "not-returned-after-leave"
+    case continuousAbsence20Days = "continuous-absence-20-days"
+    case medical
+    case permanentlyExcluded = "permanently-excluded"
+    case died
+    case leftCompulsoryAge = "left-compulsory-age"
+    case notKnown = "not-known"
+    case other
+}
+
+/// `dualRegistration` of `roll.change.v1`: which of a dual-registered pupil's two schools this is.
+public enum DualRegistration: String, Sendable, Hashable, Codable, CaseIterable {
+    case main
+    case subsidiary
+}
+
+/// `data` of `roll.change.v1`: a pupil joins or leaves a school's roll.
+public struct RollChange: Sendable, Hashable {
+    public var upn: UPN
+    public var laestab: LAESTAB
+    public var change: RollChangeKind
+    /// The first day on roll, or the day the name was removed.
+    public var effectiveDate: LocalDate
+    /// Required for a deletion, absent for an admission.
+    public var ground: DeletionGround?
+    public var destinationLaestab: LAESTAB?
+    public var dualRegistration: DualRegistration?
+    public var pupil: PupilCharacteristics?
+
+    public init(
+        upn: UPN, laestab: LAESTAB, change: RollChangeKind, effectiveDate: LocalDate, ground: DeletionGround? = nil,
+        destinationLaestab: LAESTAB? = nil, dualRegistration: DualRegistration? = nil, pupil: PupilCharacteristics? = nil
+    ) {
+        self.upn = upn
+        self.laestab = laestab
+        self.change = change
+        self.effectiveDate = effectiveDate
+        self.ground = ground
+        self.destinationLaestab = destinationLaestab
+        self.dualRegistration = dualRegistration
+        self.pupil = pupil
     }
 }

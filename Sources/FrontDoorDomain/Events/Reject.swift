@@ -33,6 +33,9 @@ public enum RejectCode: String, Sendable, Hashable, CaseIterable, Codable {
     case unknownExclusion = "unknown-exclusion"
     /// A `referral.resolved.v1` for a referral frontdoor has not received (raised by the worker).
     case unknownReferral = "unknown-referral"
+    /// An `attendance.mark.v1` dated after the pupil's deletion from that school's roll
+    /// (`roll.change.v1`; raised by the worker).
+    case notOnRoll = "not-on-roll"
     /// A valid event whose processing failed for good (a permanent database error), set aside
     /// so its partition can move on (raised by the worker runtime, not the decoder).
     case processingFailed = "processing-failed"

@@ -11,6 +11,9 @@ public enum NotificationKind: String, Sendable, Hashable, Codable, CaseIterable 
     case suspensionsThreshold = "suspensions-threshold"
     case vulnerableExclusion = "vulnerable-exclusion"
     case referralTriaged = "referral-triaged"
+    /// A deletion for elective home education of a child at a special school or on a
+    /// child-protection plan: the LA's consent is needed first (always `urgent`).
+    case eheConsentRequired = "ehe-consent-required"
 }
 
 /// Priority of a notification or case.
@@ -67,7 +70,7 @@ public struct EarlyHelpNotification: Hashable, Sendable, Codable {
     }
 }
 
-/// The penalty-notice ruleset a local authority uses.
+/// A penalty-notice ruleset; which one judges a session is ``PenaltyRulesetSchedule``'s choice by date.
 public enum PenaltyRuleset: String, Sendable, Hashable, Codable, CaseIterable {
     case kent2016 = "kent-2016"
     case england2024 = "england-2024"
@@ -120,12 +123,15 @@ public struct EnforcementReview: Hashable, Sendable, Codable {
     public var recommendedAction: RecommendedAction
     public var amountPence: Int?
     public var createdAt: Date
+    /// Short machine-readable grounds beyond `basis`: `term-time-leave-only`,
+    /// `after-notice-to-improve`, `compulsory-school-age-assumed` (events.md).
+    public var reasons: [String]
 
     public init(
         caseId: String, upn: UPN, laestab: LAESTAB, ruleset: PenaltyRuleset, basis: ReviewBasis,
         attendancePct: Double, unauthorisedSessions: Int, windowStart: LocalDate, windowEnd: LocalDate,
         priorNoticesIn3Years: Int, priorNotices: [PriorNotice], recommendedAction: RecommendedAction,
-        amountPence: Int?, createdAt: Date
+        amountPence: Int?, createdAt: Date, reasons: [String] = []
     ) {
         self.caseId = caseId
         self.upn = upn
@@ -141,6 +147,35 @@ public struct EnforcementReview: Hashable, Sendable, Codable {
         self.recommendedAction = recommendedAction
         self.amountPence = amountPence
         self.createdAt = createdAt
+        self.reasons = reasons
+    }
+}
+
+/// Why an open review was withdrawn (`enforcement.review-withdrawn.v1`'s `reason`).
+public enum WithdrawalReason: String, Hashable, Sendable, Codable, CaseIterable {
+    /// The school amended the marks that made the review: its threshold is no longer met.
+    case amendedBelowThreshold = "amended-below-threshold"
+    /// The sessions that made it are no longer of compulsory school age (a date of birth sent since).
+    case notCompulsorySchoolAge = "not-compulsory-school-age"
+    /// The pupil was deleted from the roll of the review's school before the threshold session.
+    case leftRoll = "left-roll"
+}
+
+/// `data` of `enforcement.review-withdrawn.v1`, published on `frontdoor.enforcement.v1`
+/// when the basis of a review no person has decided on yet disappears; the case closes.
+public struct EnforcementReviewWithdrawal: Hashable, Sendable, Codable {
+    /// The withdrawn review's case.
+    public var caseId: String
+    public var upn: UPN
+    public var reason: WithdrawalReason
+    /// The `time` of the event (the amendment) that removed the basis.
+    public var withdrawnAt: Date
+
+    public init(caseId: String, upn: UPN, reason: WithdrawalReason, withdrawnAt: Date) {
+        self.caseId = caseId
+        self.upn = upn
+        self.reason = reason
+        self.withdrawnAt = withdrawnAt
     }
 }
 

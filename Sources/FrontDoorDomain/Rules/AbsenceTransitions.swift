@@ -29,13 +29,17 @@ public struct AbsenceEpisode: Hashable, Sendable {
 /// What the persistent/severe absence rules decide for one pupil and academic year.
 public struct AttendanceAssessment: Hashable, Sendable {
     public var upn: UPN
+    /// The pupil's figures over every school (each school's sessions counted; what
+    /// `pupil_year_attendance` stores).
     public var statistics: AttendanceStatistics
+    /// Each enrolment's figures: what persistent and severe absence judge (DfE counts per enrolment).
+    public var enrolmentStatistics: [Enrolment: AttendanceStatistics] = [:]
     /// Whether the pupil has `minimumPossibleSessions` possible sessions (before that
     /// neither state is judged).
     public var isJudged: Bool
-    /// Currently persistently absent (attendance at or below 90%, after the minimum sessions).
+    /// Currently persistently absent at some enrolment (attendance at or below 90%, after the minimum sessions).
     public var isPersistentlyAbsent: Bool
-    /// Currently severely absent (attendance at or below 50%, after the minimum sessions).
+    /// Currently severely absent at some enrolment (attendance at or below 50%, after the minimum sessions).
     public var isSeverelyAbsent: Bool
     /// Every entry into either state, in replay order.
     public var episodes: [AbsenceEpisode]
@@ -46,16 +50,18 @@ public struct AttendanceAssessment: Hashable, Sendable {
 }
 
 extension AttendanceRules {
-    /// Persistent and severe absence (domain.md, "Attendance rules").
+    /// Persistent and severe absence (domain.md, "Attendance rules"), per enrolment.
     ///
-    /// Replays the marks that count for `upn` in `academicYear` in order (date, AM before
-    /// PM, school). After each mark, once the pupil has `minimumPossibleSessions` possible
-    /// sessions, the pupil is persistently absent when attendance ≤ `persistentAbsencePct`
-    /// and severely absent when attendance ≤ `severeAbsencePct` (exact fractions). Each
-    /// entry into a state is an episode with the next ordinal of the year; leaving and
-    /// entering again is a new episode. Notification ids are
-    /// `StableID.make(kind, upn, year, ordinal)`; `createdAt` is the `time` of the mark
-    /// that caused the entry.
+    /// For each school the pupil has marks at (``Enrolment``), replays that enrolment's marks
+    /// that count in `academicYear` in order (date, AM before PM). After each mark, once the
+    /// enrolment has `minimumPossibleSessions` possible sessions, it is persistently absent
+    /// when attendance ≤ `persistentAbsencePct` and severely absent when attendance ≤
+    /// `severeAbsencePct` (exact fractions). Each entry into a state is an episode with the
+    /// next ordinal of the enrolment's year; leaving and entering again is a new episode only
+    /// after `reentryCooldownSchoolDays` of the enrolment's school days out of the state
+    /// (``AbsenceReentry``), else the earlier episode carries on and nothing is notified.
+    /// Notification ids are `StableID.make(kind, upn, year, ordinal, laestab)` and name the
+    /// school; `createdAt` is the `time` of the mark that caused the entry.
     ///
     /// - Parameters:
     ///   - marks: the pupil's counted marks (``marksThatCount(_:)``); other pupils' and
@@ -68,9 +74,38 @@ extension AttendanceRules {
         let paThreshold = PercentThreshold(percent: config.persistentAbsencePct)
         let severeThreshold = PercentThreshold(percent: config.severeAbsencePct)
         let yearMarks = marks.filter { $0.upn == upn && academicYear.contains($0.date) }.sorted { $0.slot < $1.slot }
+        var result = AttendanceAssessment(
+            upn: upn, statistics: AttendanceStatistics(marks: yearMarks, academicYear: academicYear), isJudged: false,
+            isPersistentlyAbsent: false, isSeverelyAbsent: false, episodes: [], notifications: [], audit: [])
+        for enrolment in enrolments(of: upn, in: yearMarks) {
+            let a = assess(
+                enrolment: enrolment, marks: self.marks(yearMarks, of: enrolment), academicYear: academicYear,
+                pupil: pupil, context: context)
+            result.enrolmentStatistics[enrolment] = a.statistics
+            let judged = a.statistics.possible >= config.minimumPossibleSessions
+            result.isJudged = result.isJudged || judged
+            result.isPersistentlyAbsent =
+                result.isPersistentlyAbsent || (judged && a.statistics.attendance.isAtMost(paThreshold))
+            result.isSeverelyAbsent = result.isSeverelyAbsent || (judged && a.statistics.attendance.isAtMost(severeThreshold))
+            result.episodes += a.episodes
+            result.notifications += a.notifications
+            result.audit += a.audit
+        }
+        return result
+    }
+
+    static func assess(
+        enrolment: Enrolment, marks yearMarks: [CountedMark], academicYear: AcademicYear, pupil: PupilProfile,
+        context: RuleContext
+    ) -> (statistics: AttendanceStatistics, episodes: [AbsenceEpisode], notifications: [EarlyHelpNotification], audit: [AuditEntry]) {
+        let upn = enrolment.upn
+        let config = context.config
+        let paThreshold = PercentThreshold(percent: config.persistentAbsencePct)
+        let severeThreshold = PercentThreshold(percent: config.severeAbsencePct)
 
         var stats = AttendanceStatistics(academicYear: academicYear)
         var inState: [AbsenceEpisode.Kind: Int] = [:]  // kind → index in episodes of the open episode
+        var reentry = AbsenceReentry(cooldownSchoolDays: config.reentryCooldownSchoolDays)
         var ordinals: [AbsenceEpisode.Kind: Int] = [:]
         var episodes: [AbsenceEpisode] = []
         var notifications: [EarlyHelpNotification] = []
@@ -79,6 +114,7 @@ extension AttendanceRules {
 
         for mark in yearMarks {
             stats.add(mark)
+            reentry.mark(mark.date)
             let judged = stats.possible >= config.minimumPossibleSessions
             let share = stats.attendance
             func isIn(_ kind: AbsenceEpisode.Kind) -> Bool {
@@ -89,16 +125,35 @@ extension AttendanceRules {
             }
             for kind in AbsenceEpisode.Kind.allCases {
                 let isIn = isIn(kind)
-                if isIn, inState[kind] == nil {
+                if isIn, inState[kind] == nil, let resumed = reentry.resumes(kind, episodes: episodes) {
+                    // Back within the cool-down: the earlier episode carries on, nothing is notified.
+                    episodes[resumed].left = nil
+                    inState[kind] = resumed
+                    var figures = stats.auditFigures
+                    figures["ordinal"] = String(episodes[resumed].ordinal)
+                    figures["date"] = mark.date.description
+                    figures["session"] = mark.session.rawValue
+                    figures["laestab"] = enrolment.laestab.value
+                    figures["school-days-out"] = String(reentry.daysOut(kind))
+                    audit.append(
+                        AuditEntry(
+                            rule: kind.rawValue, decision: "reentered-within-cooldown",
+                            key: [
+                                upn.value, year, String(episodes[resumed].ordinal), enrolment.laestab.value,
+                                mark.date.description, mark.session.rawValue,
+                            ],
+                            upn: upn, caseId: nil, figures: figures, at: mark.time))
+                } else if isIn, inState[kind] == nil {
                     let ordinal = (ordinals[kind] ?? 0) + 1
                     ordinals[kind] = ordinal
                     inState[kind] = episodes.count
                     episodes.append(AbsenceEpisode(kind: kind, ordinal: ordinal, entered: mark, attendanceAtEntry: share))
-                    let key = [upn.value, year, String(ordinal)]
+                    let key = [upn.value, year, String(ordinal), enrolment.laestab.value]
                     var figures = stats.auditFigures
                     figures["ordinal"] = String(ordinal)
                     figures["date"] = mark.date.description
                     figures["session"] = mark.session.rawValue
+                    figures["laestab"] = enrolment.laestab.value
                     let notificationKind: NotificationKind = kind == .severe ? .severeAbsence : .persistentAbsence
                     let caseId = NotificationDecisions.pupilCaseId(notificationKind, upn: upn, academicYear: academicYear)
                     if kind == .severe || pupil.isVulnerable {
@@ -133,23 +188,23 @@ extension AttendanceRules {
                 } else if !isIn, let open = inState[kind] {
                     episodes[open].left = mark
                     inState[kind] = nil
+                    reentry.left(kind)
                     var figures = stats.auditFigures
                     figures["ordinal"] = String(episodes[open].ordinal)
                     figures["date"] = mark.date.description
                     figures["session"] = mark.session.rawValue
+                    figures["laestab"] = enrolment.laestab.value
                     audit.append(
                         AuditEntry(
-                            rule: kind.rawValue, decision: "left", key: [upn.value, year, String(episodes[open].ordinal)],
+                            rule: kind.rawValue, decision: "left",
+                            key: [
+                                upn.value, year, String(episodes[open].ordinal), enrolment.laestab.value,
+                                mark.date.description, mark.session.rawValue,
+                            ],
                             upn: upn, caseId: nil, figures: figures, at: mark.time))
                 }
             }
         }
-
-        let judged = stats.possible >= config.minimumPossibleSessions
-        return AttendanceAssessment(
-            upn: upn, statistics: stats, isJudged: judged,
-            isPersistentlyAbsent: judged && stats.attendance.isAtMost(paThreshold),
-            isSeverelyAbsent: judged && stats.attendance.isAtMost(severeThreshold),
-            episodes: episodes, notifications: notifications, audit: audit)
+        return (stats, episodes, notifications, audit)
     }
 }

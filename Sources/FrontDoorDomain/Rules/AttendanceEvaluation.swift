@@ -23,17 +23,23 @@ extension AttendanceRules {
     /// or task, and the audit entries.
     ///
     /// A pure function of the facts: any order or duplication of the same events gives the
-    /// same result. Penalty rules see all years given (the `england-2024` window crosses
-    /// them); persistent/severe absence and CME risk see `academicYear` only.
+    /// same result. Persistent/severe absence and CME risk judge each enrolment (school) apart;
+    /// penalty rules judge the pupil's sessions, each once across schools
+    /// (``pupilSessions(_:)``), over all years given (the `england-2024` window crosses them).
+    /// An `N` inside its grace (``NGrace``) counts towards neither CME risk nor a review yet.
     public static func evaluate(
         upn: UPN, events: [MarkEvent], academicYear: AcademicYear, pupil: PupilProfile,
         cmeCases: [CMECasePeriod] = [], enforcement: EnforcementHistory = .none, context: RuleContext
     ) -> PupilAttendanceDecisions {
         let marks = marksThatCount(events.filter { $0.upn == upn })
+        let pending = NGrace.pending(marks, graceDays: context.config.nGraceSchoolDays)
         let absence = assess(upn: upn, marks: marks, academicYear: academicYear, pupil: pupil, context: context)
         let cme = CMERiskRule.evaluate(
-            upn: upn, marks: marks, academicYear: academicYear, pupil: pupil, cmeCases: cmeCases, context: context)
-        let penalty = PenaltyRules.evaluate(upn: upn, marks: marks, pupil: pupil, history: enforcement, context: context)
+            upn: upn, marks: marks, academicYear: academicYear, pupil: pupil, cmeCases: cmeCases, context: context,
+            pending: pending)
+        // The penalty rules judge the pupil: each session once across schools.
+        let penalty = PenaltyRules.evaluate(
+            upn: upn, marks: pupilSessions(marks), pupil: pupil, history: enforcement, context: context, pending: pending)
         let notifications = (absence.notifications + cme.notifications).sorted {
             ($0.createdAt, $0.notificationId) < ($1.createdAt, $1.notificationId)
         }

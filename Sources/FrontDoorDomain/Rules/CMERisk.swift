@@ -42,28 +42,53 @@ public struct CMERiskAssessment: Hashable, Sendable {
 
 public enum CMERiskRule {
     /// CME risk (domain.md): `cmeRiskSchoolDays` (10) consecutive school days on which
-    /// every session is one of `cmeRiskCodes` (`G`, `N`, `O`) raises `cme-risk`, unless a
-    /// CME case is open for the pupil.
+    /// every session of one enrolment is one of `cmeRiskCodes` (`G`, `N`, `O`) raises
+    /// `cme-risk` naming that school, unless a CME case is open for the pupil.
     ///
-    /// "School days" are the days on which the pupil has marks (the school's own calendar),
-    /// in date order, within the academic year; a day qualifies when every counted mark
-    /// that day (at any school) has a CME-risk code. A run raises once, when it reaches the
-    /// threshold; a day that does not qualify ends it, and a later run raises again with
-    /// the next ordinal (`StableID.make("cme-risk", upn, year, ordinal)`). The open-case
-    /// test is made on the day the threshold day's last mark was recorded (or the threshold
-    /// day, if later), so replaying history after a case opens re-derives, never withdraws,
-    /// what was raised before it.
+    /// Per enrolment (``Enrolment``): "school days" are the days on which the pupil has marks
+    /// at that school (its own calendar), in date order; a day qualifies when every counted
+    /// mark of the enrolment that day has a CME-risk code. Other schools' marks play no part,
+    /// so another school's `D` (the child attending elsewhere) does not break the run. Runs
+    /// are found over every mark given, so a run continues across the summer holiday; a run
+    /// belongs to the academic year of the day it reached the threshold, and `academicYear`'s
+    /// runs are returned. A day with an `N` still inside its grace (``NGrace``; those are
+    /// only ever the enrolment's latest days) is not judged yet. A run raises once, when it
+    /// reaches the threshold; a day that does not qualify ends it, and a later run raises
+    /// again with the next ordinal of the enrolment's year
+    /// (`StableID.make("cme-risk", upn, year, ordinal, laestab)`). The open-case test is made
+    /// on the day the threshold day's last mark was recorded (or the threshold day, if
+    /// later), so replaying history after a case opens re-derives, never withdraws, what was
+    /// raised before it.
     public static func evaluate(
         upn: UPN, marks: [CountedMark], academicYear: AcademicYear, pupil: PupilProfile, cmeCases: [CMECasePeriod],
-        context: RuleContext
+        context: RuleContext, pending: Set<MarkSlot>? = nil
     ) -> CMERiskAssessment {
+        let pending = pending ?? NGrace.pending(marks, graceDays: context.config.nGraceSchoolDays)
+        var result = CMERiskAssessment(upn: upn, runs: [], currentRunDays: 0, notifications: [], audit: [])
+        for enrolment in AttendanceRules.enrolments(of: upn, in: marks) {
+            let a = evaluate(
+                enrolment: enrolment, marks: AttendanceRules.marks(marks, of: enrolment), academicYear: academicYear,
+                pupil: pupil, cmeCases: cmeCases, pending: pending, context: context)
+            result.runs += a.runs
+            result.currentRunDays = max(result.currentRunDays, a.currentRunDays)
+            result.notifications += a.notifications
+            result.audit += a.audit
+        }
+        return result
+    }
+
+    static func evaluate(
+        enrolment: Enrolment, marks: [CountedMark], academicYear: AcademicYear, pupil: PupilProfile,
+        cmeCases: [CMECasePeriod], pending: Set<MarkSlot>, context: RuleContext
+    ) -> CMERiskAssessment {
+        let upn = enrolment.upn
         let threshold = context.config.cmeRiskSchoolDays
         let codes = context.config.cmeRiskCodes
-        let yearMarks = marks.filter { $0.upn == upn && academicYear.contains($0.date) }.sorted { $0.slot < $1.slot }
-        // Group by day, keeping replay order.
+        // Group by day, keeping replay order; up to the end of `academicYear` (a run from an
+        // earlier year carries on into it).
         // Each day holds its last mark (the trigger) apart, so a day is never empty.
         var days: [(date: LocalDate, marks: [CountedMark], last: CountedMark)] = []
-        for m in yearMarks {
+        for m in marks where m.date <= academicYear.lastDay {
             if days.last?.date == m.date {
                 days[days.count - 1].marks.append(m)
                 days[days.count - 1].last = m
@@ -71,22 +96,29 @@ public enum CMERiskRule {
                 days.append((m.date, [m], m))
             }
         }
+        // Days with an N still in grace are the enrolment's latest: not judged yet.
+        if let firstPending = days.firstIndex(where: { $0.marks.contains { pending.contains($0.slot) } }) {
+            days.removeSubrange(firstPending...)
+        }
 
         var runs: [CMERiskRun] = []
         var notifications: [EarlyHelpNotification] = []
         var audit: [AuditEntry] = []
         var runLength = 0
         var runStart = LocalDate(anyYear: 2000, month: 1, dayInMonth: 1)  // set when a run begins
+        var runCounted = false  // the current run reached the threshold in `academicYear`
         let year = academicYear.description
 
         for day in days {
             guard day.marks.allSatisfy({ codes.contains($0.code.code) }) else {
                 runLength = 0
+                runCounted = false
                 continue
             }
             runLength += 1
             if runLength == 1 { runStart = day.date }
-            if runLength == threshold {
+            if runLength == threshold, academicYear.contains(day.date) {
+                runCounted = true
                 let trigger = day.last
                 let ordinal = runs.count + 1
                 let decidedOn = NotificationDecisions.triggerDay(date: day.date, recordedAt: trigger.time)
@@ -95,11 +127,12 @@ public enum CMERiskRule {
                     CMERiskRun(
                         ordinal: ordinal, firstDay: runStart, thresholdDay: day.date, lastDay: day.date, days: runLength,
                         trigger: trigger, suppressedByOpenCase: suppressed))
-                let key = [upn.value, year, String(ordinal)]
+                let key = [upn.value, year, String(ordinal), enrolment.laestab.value]
                 let caseId = NotificationDecisions.pupilCaseId(.cmeRisk, upn: upn, academicYear: academicYear)
                 let figures = [
                     "consecutive-days": String(runLength), "first-day": runStart.description,
                     "threshold-day": day.date.description, "ordinal": String(ordinal),
+                    "laestab": enrolment.laestab.value,
                 ]
                 if suppressed {
                     audit.append(
@@ -111,7 +144,7 @@ public enum CMERiskRule {
                     let reasons = ["consecutive-days:\(runLength)", "since:\(runStart)"] + pupil.reasonTags
                     notifications.append(
                         NotificationDecisions.make(
-                            .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: trigger.laestab,
+                            .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: enrolment.laestab,
                             priority: NotificationDecisions.cmeRiskPriority(pupil), dueBy: due, reasons: reasons,
                             createdAt: trigger.time, context: context))
                     audit.append(
@@ -119,11 +152,13 @@ public enum CMERiskRule {
                             rule: "cme-risk", decision: "notify", key: key, upn: upn, caseId: caseId, figures: figures,
                             at: trigger.time))
                 }
-            } else if runLength > threshold {
+            } else if runLength > threshold, runCounted {
                 runs[runs.count - 1].lastDay = day.date
                 runs[runs.count - 1].days = runLength
             }
         }
-        return CMERiskAssessment(upn: upn, runs: runs, currentRunDays: runLength, notifications: notifications, audit: audit)
+        let latestInYear = days.last.map { academicYear.contains($0.date) } ?? false
+        return CMERiskAssessment(
+            upn: upn, runs: runs, currentRunDays: latestInYear ? runLength : 0, notifications: notifications, audit: audit)
     }
 }

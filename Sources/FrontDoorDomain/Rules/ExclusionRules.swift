@@ -123,9 +123,9 @@ public enum ExclusionRules {
             ? context.calendar.schoolDay(n - 1, after: start) : context.calendar.schoolDay(n, after: start)
     }
 
-    /// The term a suspension counts in: the LA term containing its start date; in a holiday
-    /// between terms, the term before. Nil outside any configured term (then the academic
-    /// year is the bucket).
+    /// The term a day of a suspension counts in (``TermlyReview``): the LA term containing
+    /// it; in a holiday between terms (a start date a school keeps as a school day), the
+    /// term before; outside any configured term, the academic year is the bucket.
     static func termKey(_ d: LocalDate, calendar: SchoolCalendar) -> String {
         if let t = calendar.term(containing: d) { return "\(t.name)@\(t.start)" }
         if let t = calendar.terms.last(where: { $0.start <= d && AcademicYear(containing: $0.start) == AcademicYear(containing: d) }) {
@@ -134,27 +134,33 @@ public enum ExclusionRules {
         return "year@\(AcademicYear(containing: d))"
     }
 
-    /// Exclusion rules (domain.md, "Exclusion rules") over a pupil's exclusions whose start
-    /// date is in `academicYear`, replayed in order of start date, then notice time, school
-    /// and id. Rescinded exclusions are listed and otherwise ignored.
+    /// Exclusion rules (domain.md, "Exclusion rules") over a pupil's exclusions with days in
+    /// the exclusion year `academicYear` (``ExclusionYear``: from 1 August), replayed in order
+    /// of start date, then notice time, school and id. Rescinded exclusions are listed and
+    /// otherwise ignored. Pass the exclusions of the year before too: a suspension from July
+    /// into September counts its September days here.
     ///
-    /// - Repeated suspensions: the `suspensionCountThreshold`th (3rd) suspension of the year
-    ///   raises `suspensions-threshold` once a year (id key `count`).
-    /// - 45-day cap: the suspension that brings the year's total to `suspensionDayCap` × 2
-    ///   (90) sessions or more raises `suspensions-threshold` once a year (id key `cap`);
-    ///   each suspension after which the total is above the cap is a statutory breach and
-    ///   raises its own `urgent` `suspensions-threshold` (id key `breach`, the exclusion).
-    ///   Count and cap are separate notifications because they ask different things of
-    ///   the unit (prevention vs. a legal limit); one suspension may raise both.
+    /// - Repeated suspensions: the `suspensionCountThreshold`th (3rd) suspension starting in
+    ///   the year, at any school, raises `suspensions-threshold` once a year (id key `count`).
+    /// - 45-day cap, per school (``SuspensionCap``): the suspension that brings a school's
+    ///   total to `suspensionDayCap` × 2 (90) sessions or more raises `suspensions-threshold`
+    ///   once a year per school (id key `cap`, the school); each suspension after which that
+    ///   total is above the cap is a statutory breach and raises its own `urgent`
+    ///   `suspensions-threshold` (id key `breach`, the exclusion). Count and cap are separate
+    ///   notifications because they ask different things of the unit (prevention vs. a
+    ///   legal limit); one suspension may raise both.
     /// - Governing board review due within `reviewDueSchoolDays` (15) school days of the
-    ///   notice date for a permanent exclusion, for each suspension after which the term's
-    ///   suspensions total more than `reviewSuspensionSchoolDaysPerTerm` (15) days (30
-    ///   sessions; a suspension counts in the term of its start date), and for a suspension
-    ///   covering a day of an exam period.
+    ///   notice date for a permanent exclusion, for each suspension after which a term's
+    ///   suspensions at its school total more than `reviewSuspensionSchoolDaysPerTerm` (15)
+    ///   days (``TermlyReview``), and for a suspension covering a day of an exam or test
+    ///   period the pupil's year group sits (``ExamGround``).
     /// - Permanent exclusion: `permanent-exclusion`, `urgent` when EHCP or looked after,
     ///   else `high`, due on the 6th school day (``provisionDueDate(start:context:)``).
     /// - Vulnerable suspension: every suspension of a pupil with an EHC plan or looked after
     ///   raises `vulnerable-exclusion`.
+    ///
+    /// Notifications and reviews belong to the year the exclusion starts in; a suspension's
+    /// days in the next year count there without raising its own notifications again.
     public static func assess(
         upn: UPN, exclusions: [ExclusionFact], academicYear: AcademicYear, pupil: PupilProfile, context: RuleContext
     ) -> ExclusionAssessment {
@@ -162,18 +168,17 @@ public enum ExclusionRules {
         let calendar = context.calendar
         let policy = context.policy
         let year = academicYear.description
-        let all = exclusions.filter { $0.upn == upn && academicYear.contains($0.startDate) }
+        let all = exclusions.filter { $0.upn == upn && ExclusionYear.years(of: $0, calendar: calendar).contains(academicYear) }
             .sorted { a, b in
                 (a.startDate, a.issuedAt, a.laestab, a.exclusionId) < (b.startDate, b.issuedAt, b.laestab, b.exclusionId)
             }
         let active = all.filter(\.isActive)
-        let capSessions = config.suspensionDayCap * 2
-        let termLimitSessions = config.reviewSuspensionSchoolDaysPerTerm * 2
 
         var suspensions = 0
         var sessions = 0
         var permanent = 0
-        var termSessions: [String: Int] = [:]
+        var cap = SuspensionCap(config: config)
+        var termly = TermlyReview(config: config)
         var breaches: [ExclusionFact] = []
         var reviews: [GoverningBoardReview] = []
         var notifications: [EarlyHelpNotification] = []
@@ -194,6 +199,8 @@ public enum ExclusionRules {
 
         for e in active {
             let notice = e.noticeDate
+            // Whether the exclusion starts in this year (its notifications are this year's).
+            let owned = ExclusionYear.containing(e.startDate) == academicYear
             var grounds: [BoardReviewGround] = []
             var figures = [
                 "exclusion": "\(e.laestab)/\(e.exclusionId)", "category": e.category.rawValue,
@@ -202,6 +209,7 @@ public enum ExclusionRules {
 
             switch e.category {
             case .permanent:
+                guard owned else { continue }
                 permanent += 1
                 grounds.append(.permanentExclusion)
                 let caseId = StableID.make("case", NotificationKind.permanentExclusion.rawValue, e.laestab.value, e.exclusionId)
@@ -213,44 +221,50 @@ public enum ExclusionRules {
                     reasons: ["reason-code:\(e.reason.rawValue)"], rule: "permanent-exclusion", figures: figures)
 
             case .suspension:
-                let before = sessions
-                suspensions += 1
-                sessions += e.sessions
-                let term = termKey(e.startDate, calendar: calendar)
-                let inTerm = termSessions[term, default: 0] + e.sessions
-                termSessions[term] = inTerm
+                let inYear = ExclusionYear.sessions(of: e, in: academicYear, calendar: calendar)
+                if owned { suspensions += 1 }
+                sessions += inYear
+                let step = cap.add(inYear, at: e.laestab)
+                let term = termly.add(e, in: academicYear, calendar: calendar)
                 figures["suspensions"] = String(suspensions)
                 figures["suspension-sessions"] = String(sessions)
-                figures["term-sessions"] = String(inTerm)
+                figures["sessions-in-year"] = String(inYear)
+                figures["school-sessions"] = String(step.after)
+                figures["term-sessions"] = String(term.termSessions)
                 let thresholdCase = NotificationDecisions.pupilCaseId(.suspensionsThreshold, upn: upn, academicYear: academicYear)
                 let dueThreshold = calendar.schoolDay(policy.suspensionsThresholdDueSchoolDays, after: notice)
-                let dayText = "\(sessions / 2)" + (sessions % 2 == 1 ? ".5" : "")
+                let dayText = SuspensionCap.days(sessions)
+                let schoolDayText = SuspensionCap.days(step.after)
 
-                if suspensions == config.suspensionCountThreshold {
+                if owned && suspensions == config.suspensionCountThreshold {
                     notify(
                         .suspensionsThreshold, key: [upn.value, year, "count"], caseId: thresholdCase, e: e,
                         priority: NotificationDecisions.suspensionsThresholdPriority(breach: false), due: dueThreshold,
                         reasons: ["suspensions:\(suspensions)", "suspension-days:\(dayText)"],
                         rule: "repeated-suspensions", figures: figures)
                 }
-                if before < capSessions && sessions >= capSessions {
+                if step.reachesCap {
                     notify(
-                        .suspensionsThreshold, key: [upn.value, year, "cap"], caseId: thresholdCase, e: e,
+                        .suspensionsThreshold, key: [upn.value, year, "cap", e.laestab.value], caseId: thresholdCase, e: e,
                         priority: NotificationDecisions.suspensionsThresholdPriority(breach: false), due: dueThreshold,
-                        reasons: ["suspension-days:\(dayText)", "cap-reached"], rule: "suspension-cap", figures: figures)
+                        reasons: ["suspension-days:\(schoolDayText)", "cap-reached"], rule: "suspension-cap",
+                        figures: figures)
                 }
-                if sessions > capSessions {
+                if step.isBreach {
                     breaches.append(e)
                     notify(
                         .suspensionsThreshold, key: [upn.value, year, "breach"] + e.key, caseId: thresholdCase, e: e,
                         priority: NotificationDecisions.suspensionsThresholdPriority(breach: true),
                         due: calendar.schoolDay(policy.statutoryBreachDueSchoolDays, after: notice),
-                        reasons: ["suspension-days:\(dayText)", "statutory-breach"], rule: "suspension-cap-breach",
+                        reasons: ["suspension-days:\(schoolDayText)", "statutory-breach"], rule: "suspension-cap-breach",
                         figures: figures)
                 }
-                if inTerm > termLimitSessions { grounds.append(.moreThan15DaysInTerm) }
-                if daysCovered(by: e, calendar: calendar).contains(where: calendar.isInExamPeriod) {
+                guard owned else { continue }
+                if term.exceeded { grounds.append(.moreThan15DaysInTerm) }
+                if let missed = ExamGround.missedPeriod(e, pupil: pupil, calendar: calendar) {
                     grounds.append(.publicExamMissed)
+                    figures["exam-period"] = missed.name
+                    figures["year-group"] = pupil.yearGroup.map(String.init) ?? "unknown"
                 }
                 if pupil.hasEHCP || pupil.cla {
                     notify(

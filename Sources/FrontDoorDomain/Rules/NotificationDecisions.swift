@@ -26,6 +26,9 @@ public struct NotificationPolicy: Hashable, Sendable {
     /// A School Liaison Officer task instead of an enforcement review (looked-after child): 5 school days.
     public var liaisonTaskDueSchoolDays = 5
 
+    /// `ehe-consent-required`: the next school day (the LA's consent must come before the deletion).
+    public var eheConsentDueSchoolDays = 1
+
     public init() {}
 
     public static let defaults = NotificationPolicy()
@@ -54,9 +57,9 @@ public enum NotificationDecisions {
     /// (unknown school or none → `unassigned`).
     public static func make(
         _ kind: NotificationKind, key: [String], caseId: String, upn: UPN?, laestab: LAESTAB?, priority: Priority,
-        dueBy: LocalDate, reasons: [String], createdAt: Date, context: RuleContext
+        dueBy: LocalDate, reasons: [String], createdAt: Date, context: RuleContext, route: Route? = nil
     ) -> EarlyHelpNotification {
-        let route = context.route(laestab)
+        let route = route ?? context.route(laestab)
         return EarlyHelpNotification(
             notificationId: notificationId(kind, key: key), caseId: caseId, unitId: route.unitId,
             district: route.district, kind: kind, priority: priority, upn: upn, laestab: laestab, dueBy: dueBy,
@@ -80,6 +83,8 @@ public enum NotificationDecisions {
     public static func suspensionsThresholdPriority(breach: Bool) -> Priority { breach ? .urgent : .high }
     /// `vulnerable-exclusion`: `urgent` for a looked-after child, else `high`.
     public static func vulnerableExclusionPriority(_ p: PupilProfile) -> Priority { p.cla ? .urgent : .high }
+    /// `ehe-consent-required` (events.md): always `urgent`.
+    public static let eheConsentPriority = Priority.urgent
     /// `cme-overdue`: always `urgent` (a child still missing after two weeks).
     public static let cmeOverduePriority = Priority.urgent
 

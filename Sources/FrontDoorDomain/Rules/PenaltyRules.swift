@@ -6,14 +6,24 @@ public struct EnforcementHistory: Hashable, Sendable {
     public var hasOpenReview: Bool
     /// Every decision on the pupil's reviews (any age; the rules pick the 3-year window).
     public var decisions: [EnforcementDecision]
-    /// `decidedOn` of the latest decision: only unauthorised sessions after it can raise a
-    /// new review, and under `england-2024` only those count. Defaults to the latest in `decisions`.
+    /// `decidedOn` of the latest decision on a review: only unauthorised sessions after it can
+    /// raise a new review, and under `england-2024` only those count. Defaults to the latest in
+    /// `decisions` other than `penalty-notice-withdrawn` (withdrawing a notice decides nothing
+    /// about the sessions since it was issued).
     public var lastDecisionOn: LocalDate?
+    /// Reviews of the pupil withdrawn so far (``ReviewWithdrawalRule``): a review raised after
+    /// one is a new case, so its case id names the count.
+    public var withdrawnReviews: Int
 
-    public init(hasOpenReview: Bool = false, decisions: [EnforcementDecision] = [], lastDecisionOn: LocalDate? = nil) {
+    public init(
+        hasOpenReview: Bool = false, decisions: [EnforcementDecision] = [], lastDecisionOn: LocalDate? = nil,
+        withdrawnReviews: Int = 0
+    ) {
         self.hasOpenReview = hasOpenReview
         self.decisions = decisions
-        self.lastDecisionOn = lastDecisionOn ?? decisions.map(\.decidedOn).max()
+        self.withdrawnReviews = withdrawnReviews
+        self.lastDecisionOn =
+            lastDecisionOn ?? decisions.filter { $0.decision != .penaltyNoticeWithdrawn }.map(\.decidedOn).max()
     }
 
     public static let none = EnforcementHistory()
@@ -45,194 +55,92 @@ public struct PenaltyRecommendation: Hashable, Sendable {
     public var priorNotices: [PriorNotice]
 }
 
+/// A session that meets a ruleset: the review it would raise and the figures for the audit.
+struct PenaltyTrigger: Hashable, Sendable {
+    var review: EnforcementReview
+    var figures: [String: String]
+}
+
 public enum PenaltyRules {
-    /// Runs the ruleset of `context.config.ruleset` over the pupil's counted marks (all
-    /// years held; `kent-2016` judges attendance per academic year, `england-2024`'s window
-    /// may cross terms and years).
+    /// Runs the rulesets of `context.config.penaltyRulesets` over the pupil's counted marks
+    /// (all years held; `kent-2016` judges attendance per academic year, `england-2024`'s
+    /// window may cross terms and years).
     ///
     /// One open review per pupil: with `history.hasOpenReview` nothing is raised. Otherwise
     /// the first unauthorised session after `history.lastDecisionOn` (in replay order) that
-    /// meets the ruleset raises the review. Its `caseId` is
+    /// meets the ruleset of its own date (``PenaltyRulesetSchedule``) raises the review; each
+    /// ruleset counts only sessions in its span of the schedule, and only sessions on which the
+    /// pupil is of compulsory school age (``CompulsorySchoolAge``). Its `caseId` is
     /// `StableID.make("enforcement-review", ruleset, upn, lastDecisionOn ?? "none")`: one
     /// review per decision cycle, whatever the order marks arrive in.
+    ///
+    /// When only compulsory school age holds a review back, the audit records
+    /// `no-review-not-compulsory-school-age` and nothing is raised.
+    ///
+    /// An `N` inside its grace (`pending`, by default ``NGrace/pending(_:graceDays:)`` of
+    /// `marks`) neither counts nor triggers.
     public static func evaluate(
-        upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext
-    ) -> PenaltyAssessment {
-        switch context.config.ruleset {
-        case .kent2016: kent2016(upn: upn, marks: marks, pupil: pupil, history: history, context: context)
-        case .england2024: england2024(upn: upn, marks: marks, pupil: pupil, history: history, context: context)
-        }
-    }
-
-    public static func reviewCaseId(_ ruleset: PenaltyRuleset, upn: UPN, lastDecisionOn: LocalDate?) -> String {
-        StableID.make("enforcement-review", ruleset.rawValue, upn.value, lastDecisionOn?.description ?? "none")
-    }
-
-    // MARK: kent-2016
-
-    /// `kent-2016` (the seed's Code of Conduct): on an unauthorised session (`G` `N` `O` `U`)
-    /// recommend a penalty notice when the pupil's attendance for the academic year, counting
-    /// that session, is at or below `kent2016.attendancePct` (judged only after
-    /// `minimumPossibleSessions`), or when the session falls in a configured exam period.
-    /// When both hold the basis is `attendance-at-or-below-90` (the primary ground).
-    public static func kent2016(
-        upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext
+        upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext,
+        pending: Set<MarkSlot>? = nil
     ) -> PenaltyAssessment {
         guard !history.hasOpenReview else { return PenaltyAssessment(decision: nil, audit: []) }
-        let config = context.config
-        let threshold = PercentThreshold(percent: config.kent2016.attendancePct)
         let ordered = marks.filter { $0.upn == upn }.sorted { $0.slot < $1.slot }
-        // The current academic year's statistics and the date of its first mark.
-        var current: (stats: AttendanceStatistics, firstDay: LocalDate)?
-        for m in ordered {
-            let year = AcademicYear(containing: m.date)
-            var (s, firstDayOfYear) =
-                current.flatMap { $0.stats.academicYear == year ? $0 : nil } ?? (AttendanceStatistics(academicYear: year), m.date)
-            s.add(m)
-            current = (s, firstDayOfYear)
-            guard m.category == .unauthorised else { continue }
-            if let last = history.lastDecisionOn, m.date <= last { continue }
-            let judged = s.possible >= config.minimumPossibleSessions
-            let low = judged && s.attendance.isAtMost(threshold)
-            let exam = config.kent2016.examPeriodAggravates && context.calendar.isInExamPeriod(m.date)
-            guard low || exam else { continue }
-            let basis: ReviewBasis = low ? .attendanceAtOrBelow90 : .examPeriod
-            let rec = recommendation(decisions: history.decisions, on: m.date, context: context)
-            let review = EnforcementReview(
-                caseId: reviewCaseId(.kent2016, upn: upn, lastDecisionOn: history.lastDecisionOn), upn: upn,
-                laestab: m.laestab, ruleset: .kent2016, basis: basis, attendancePct: s.attendance.percent ?? 0,
-                unauthorisedSessions: s.unauthorised, windowStart: firstDayOfYear, windowEnd: m.date,
-                priorNoticesIn3Years: rec.priorNoticesIn3Years, priorNotices: rec.priorNotices,
-                recommendedAction: .penaltyNotice, amountPence: config.kent2016.amountPence, createdAt: m.time)
-            var figures = s.auditFigures
-            figures["basis"] = basis.rawValue
-            figures["session"] = "\(m.date) \(m.session.rawValue)"
-            figures["code"] = m.code.code
-            figures["exam-period"] = String(exam)
-            return decide(review, pupil: pupil, figures: figures, context: context)
+        let pending = pending ?? NGrace.pending(ordered, graceDays: context.config.nGraceSchoolDays)
+        let settled: (CountedMark) -> Bool = { !pending.contains($0.slot) }
+        let ofAge: (CountedMark) -> Bool = { settled($0) && CompulsorySchoolAge.judge(pupil, on: $0.date).inside }
+        if var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: ofAge) {
+            let age = CompulsorySchoolAge.judge(pupil, on: t.review.windowEnd)
+            if age.basis == .assumed { t.review.reasons.append(CompulsorySchoolAge.assumedReason) }
+            t.figures["compulsory-school-age"] = age.basis.rawValue
+            if !t.review.reasons.isEmpty { t.figures["reasons"] = t.review.reasons.joined(separator: ",") }
+            return decide(t.review, pupil: pupil, figures: t.figures, context: context)
         }
-        return PenaltyAssessment(decision: nil, audit: [])
+        // Would a session have raised a review had the pupil been of compulsory school age?
+        guard ordered.contains(where: { $0.category == .unauthorised && settled($0) && !ofAge($0) }),
+            var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: settled)
+        else { return PenaltyAssessment(decision: nil, audit: []) }
+        let age = CompulsorySchoolAge.judge(pupil, on: t.review.windowEnd)
+        t.figures["compulsory-school-age"] = age.basis.rawValue
+        if let y = pupil.yearGroup { t.figures["year-group"] = String(y) }
+        return PenaltyAssessment(
+            decision: nil,
+            audit: [
+                AuditEntry(
+                    rule: t.review.ruleset.rawValue, decision: "no-review-not-compulsory-school-age",
+                    key: [t.review.caseId], upn: upn, caseId: nil, figures: t.figures, at: t.review.createdAt)
+            ])
     }
 
-    // MARK: england-2024
-
-    /// `england-2024` (national framework from 19 August 2024): recommend when the pupil has
-    /// `england2024.unauthorisedSessions` (10) or more unauthorised sessions within a rolling
-    /// window of `england2024.windowWeeks` (10) school weeks.
-    ///
-    /// A school week is an ISO week (Monday–Sunday) in which the pupil has at least one
-    /// counted mark other than `#` (school closed), at any school; weeks with no marks
-    /// (holidays) are skipped, so the window crosses terms and academic years. At each
-    /// unauthorised session, the window is that session's school week and the
-    /// `windowWeeks - 1` school weeks before it; `windowStart` is the Monday of its first
-    /// week and `windowEnd` the session's date. Only sessions after `lastDecisionOn` count.
-    public static func england2024(
-        upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext
-    ) -> PenaltyAssessment {
-        guard !history.hasOpenReview else { return PenaltyAssessment(decision: nil, audit: []) }
-        let config = context.config.england2024
-        let ordered = marks.filter { $0.upn == upn }.sorted { $0.slot < $1.slot }
-        let weeks = SchoolCalendar.schoolWeeks(containing: ordered.filter { $0.code.code != "#" }.map(\.date))
-        let weekIndex = Dictionary(uniqueKeysWithValues: weeks.enumerated().map { ($1, $0) })
-        let counted = ordered.filter { m in
-            m.category == .unauthorised && (history.lastDecisionOn.map { m.date > $0 } ?? true)
+    /// The earliest trigger of any span of the schedule (spans do not overlap, so at most one
+    /// ruleset can trigger on a date).
+    static func firstTrigger(
+        upn: UPN, ordered: [CountedMark], history: EnforcementHistory, context: RuleContext,
+        counts: (CountedMark) -> Bool
+    ) -> PenaltyTrigger? {
+        var first: PenaltyTrigger?
+        for span in context.config.penaltyRulesets.spans where ordered.contains(where: { span.contains($0.date) }) {
+            let h = history
+            let found: PenaltyTrigger? =
+                switch span.ruleset {
+                case .kent2016:
+                    kent2016(upn: upn, ordered: ordered, span: span, history: h, context: context, counts: counts)
+                case .england2024:
+                    england2024(upn: upn, ordered: ordered, span: span, history: h, context: context, counts: counts)
+                }
+            guard let f = found else { continue }
+            let key = (f.review.windowEnd, f.review.createdAt)
+            if first.map({ key < ($0.review.windowEnd, $0.review.createdAt) }) ?? true { first = f }
         }
-        var inWindow: [CountedMark] = []  // counted sessions so far, oldest first
-        for m in counted {
-            inWindow.append(m)
-            // Every counted mark is unauthorised, never `#`, so its week is indexed.
-            guard let w = weekIndex[m.date.mondayOfWeek] else { continue }
-            let first = min(w, max(0, w - (config.windowWeeks - 1)))
-            let windowStart = weeks[first]
-            inWindow.removeAll { $0.date < windowStart }
-            guard inWindow.count >= config.unauthorisedSessions else { continue }
-            let rec = recommendation(decisions: history.decisions, on: m.date, context: context)
-            let upTo = AttendanceStatistics(
-                marks: ordered.filter { $0.slot <= m.slot }, academicYear: AcademicYear(containing: m.date))
-            let review = EnforcementReview(
-                caseId: reviewCaseId(.england2024, upn: upn, lastDecisionOn: history.lastDecisionOn), upn: upn,
-                laestab: m.laestab, ruleset: .england2024, basis: .tenUnauthorisedSessions,
-                attendancePct: upTo.attendance.percent ?? 0, unauthorisedSessions: inWindow.count,
-                windowStart: windowStart, windowEnd: m.date, priorNoticesIn3Years: rec.priorNoticesIn3Years,
-                priorNotices: rec.priorNotices, recommendedAction: rec.action, amountPence: rec.amountPence,
-                createdAt: m.time)
-            var figures = upTo.auditFigures
-            figures["unauthorised-in-window"] = String(inWindow.count)
-            figures["window-start"] = windowStart.description
-            figures["window-end"] = m.date.description
-            figures["window-school-weeks"] = String(w - first + 1)
-            figures["prior-notices"] = String(rec.priorNoticesIn3Years)
-            figures["recommended-action"] = rec.action.rawValue
-            if let p = rec.parentRef { figures["parent-ref"] = p }
-            return decide(review, pupil: pupil, figures: figures, context: context)
-        }
-        return PenaltyAssessment(decision: nil, audit: [])
+        return first
     }
 
-    /// The `england-2024` action from prior decisions for the same child (domain.md).
-    ///
-    /// Prior notices are `penalty-notice-issued` decisions dated within the
-    /// `priorNoticesLookbackYears` (3) years up to `date` (on or after the same day 3 years
-    /// earlier). The rule is per parent: decisions are grouped by `parentRef` and the
-    /// recommendation is for the parent with the most prior notices (ties: the parent with a
-    /// notice to improve not followed by a penalty notice, then the smaller `parentRef`), so
-    /// it is never milder than any parent's own record would give; the review lists every
-    /// prior notice by parent and the officer decides whom a notice goes to.
-    /// - 2 or more (`prosecutionAfterNotices`) → `consider-prosecution` (no amount);
-    /// - 1 → `penalty-notice`, `fullAmountPence` (£160);
-    /// - 0, with a notice to improve within the lookback and no penalty notice since →
-    ///   `penalty-notice`, `reducedAmountPence` (£80 if paid within 21 days; £160 within 28);
-    /// - 0 otherwise → `notice-to-improve` (no amount).
-    public static func recommendation(
-        decisions: [EnforcementDecision], on date: LocalDate, context: RuleContext
-    ) -> PenaltyRecommendation {
-        let config = context.config.england2024
-        let from = date.addingYears(-config.priorNoticesLookbackYears)
-        let relevant = decisions.filter { $0.decidedOn >= from && $0.decidedOn <= date }
-        let notices = relevant.filter { $0.decision == .penaltyNoticeIssued }
-        let prior = notices.map { PriorNotice(parentRef: $0.parentRef, decidedOn: $0.decidedOn, caseId: $0.caseId) }
-            .sorted { ($0.decidedOn, $0.parentRef, $0.caseId) < ($1.decidedOn, $1.parentRef, $1.caseId) }
-
-        struct ParentRecord {
-            var notices = 0
-            var lastNotice: LocalDate?
-            var lastNTI: LocalDate?
-            var ntiPending: Bool { lastNTI.map { nti in lastNotice.map { $0 < nti } ?? true } ?? false }
-        }
-        var parents: [String: ParentRecord] = [:]
-        for d in relevant {
-            var r = parents[d.parentRef] ?? ParentRecord()
-            switch d.decision {
-            case .penaltyNoticeIssued:
-                r.notices += 1
-                r.lastNotice = max(r.lastNotice ?? d.decidedOn, d.decidedOn)
-            case .noticeToImproveIssued:
-                r.lastNTI = max(r.lastNTI ?? d.decidedOn, d.decidedOn)
-            case .prosecutionStarted, .noAction:
-                break
-            }
-            parents[d.parentRef] = r
-        }
-        let chosen = parents.sorted { a, b in
-            if a.value.notices != b.value.notices { return a.value.notices > b.value.notices }
-            if a.value.ntiPending != b.value.ntiPending { return a.value.ntiPending }
-            return a.key < b.key
-        }.first
-        let count = chosen?.value.notices ?? 0
-        let action: RecommendedAction
-        let amount: Int?
-        if count >= config.prosecutionAfterNotices {
-            (action, amount) = (.considerProsecution, nil)
-        } else if count >= 1 {
-            (action, amount) = (.penaltyNotice, config.fullAmountPence)
-        } else if chosen?.value.ntiPending == true {
-            (action, amount) = (.penaltyNotice, config.reducedAmountPence)
-        } else {
-            (action, amount) = (.noticeToImprove, nil)
-        }
-        return PenaltyRecommendation(
-            action: action, amountPence: amount, priorNoticesIn3Years: count, parentRef: chosen?.key,
-            priorNotices: prior)
+    /// `StableID.make("enforcement-review", ruleset, upn, lastDecisionOn ?? "none")`, with
+    /// `"withdrawn", n` appended once `n` of the pupil's reviews have been withdrawn.
+    public static func reviewCaseId(
+        _ ruleset: PenaltyRuleset, upn: UPN, lastDecisionOn: LocalDate?, withdrawnReviews: Int = 0
+    ) -> String {
+        let base = ["enforcement-review", ruleset.rawValue, upn.value, lastDecisionOn?.description ?? "none"]
+        return StableID.make(withdrawnReviews > 0 ? base + ["withdrawn", String(withdrawnReviews)] : base)
     }
 
     /// A review, or for a looked-after child a School Liaison Officer task instead.

@@ -92,10 +92,13 @@ public struct CMECaseState: Hashable, Sendable {
     public var safeguardingConcern: Bool
     /// Set once a `referral.resolved.v1` arrived.
     public var resolution: CMEResolution?
+    /// The route triage gave the case (its stored district and unit), so `cme-overdue` goes
+    /// where `cme-referral` went, also for a case routed by postcode. Nil: by `laestab`.
+    public var route: Route?
 
     public init(
         caseId: String, upn: UPN?, laestab: LAESTAB?, receivedAt: Date, child: PupilProfile = .unknown,
-        safeguardingConcern: Bool = false, resolution: CMEResolution? = nil
+        safeguardingConcern: Bool = false, resolution: CMEResolution? = nil, route: Route? = nil
     ) {
         self.caseId = caseId
         self.upn = upn
@@ -104,6 +107,7 @@ public struct CMECaseState: Hashable, Sendable {
         self.child = child
         self.safeguardingConcern = safeguardingConcern
         self.resolution = resolution
+        self.route = route
     }
 
     public var receivedOn: LocalDate { LondonDate.of(receivedAt) }
@@ -154,8 +158,8 @@ public enum ReferralRules {
     ///
     /// Opens a case (with its officer task and its `cme-referral` or `referral-triaged`
     /// notification, id `StableID.make(kind, caseId)`), or joins the open case of the same
-    /// child and reason (nothing new to notify). Routed by the school's district
-    /// (no or unknown school → `unassigned`).
+    /// child and reason (nothing new to notify). Routed by ``PostcodeRouting``: the school's
+    /// district; no school, the child's postcode district; else `unassigned`.
     ///
     /// - Parameters:
     ///   - receivedAt: the `time` of the `referral.received.v1` event.
@@ -163,29 +167,35 @@ public enum ReferralRules {
     ///     the same reason is joined (the earliest received, if several).
     ///   - knownPupil: characteristics already known from attendance or exclusion events,
     ///     merged with what the referral states.
+    ///   - knownUPN: for a referral without a UPN, the UPN of the pupil frontdoor knows by
+    ///     name and date of birth (``ReferralMatching``); open cases of that UPN's child key
+    ///     are joined too.
     public static func triage(
-        _ r: ReferralReceived, receivedAt: Date, openCases: [OpenReferralCase], knownPupil: PupilProfile? = nil, context: RuleContext
+        _ r: ReferralReceived, receivedAt: Date, openCases: [OpenReferralCase], knownPupil: PupilProfile? = nil,
+        knownUPN: UPN? = nil, context: RuleContext
     ) -> TriageDecision {
         let key = childKey(r)
+        let joinable = ReferralMatching.childKeys(for: r, knownUPN: knownUPN)
         let stated = PupilProfile(r.child)
         let child = knownPupil.map { stated.merging($0) } ?? stated
         let receivedOn = LondonDate.of(receivedAt)
         let priority = NotificationDecisions.referralPriority(
             reason: r.reason, safeguardingConcern: r.safeguardingConcern, child: child)
-        let route = context.route(r.laestab)
+        let (route, routeBasis) = PostcodeRouting.route(laestab: r.laestab, postcode: r.child.postcode, context: context)
         let due =
             r.reason == .cme
             ? cmeDueDate(receivedOn: receivedOn, context: context)
             : context.calendar.schoolDay(context.policy.referralDueSchoolDays, after: receivedOn)
         var figures = [
             "reason": r.reason.rawValue, "priority": priority.rawValue, "district": route.district,
-            "unit-id": route.unitId, "due-by": due.description, "referral-id": r.referralId,
+            "unit-id": route.unitId, "due-by": due.description, "referral-id": r.referralId, "route-basis": routeBasis,
         ]
 
-        let matching = openCases.filter { $0.childKey == key && $0.reason == r.reason }
+        let matching = openCases.filter { joinable.contains($0.childKey) && $0.reason == r.reason }
             .sorted { ($0.receivedAt, $0.caseId) < ($1.receivedAt, $1.caseId) }
         if let open = matching.first {
             figures["joined-case"] = open.caseId
+            if open.childKey != key { figures["matched-by"] = "name-and-date-of-birth-of-known-pupil" }
             return TriageDecision(
                 outcome: .joinedCase, caseId: open.caseId, childKey: key, reason: r.reason, route: route,
                 priority: priority, dueBy: due, task: nil, notification: nil,
@@ -203,7 +213,7 @@ public enum ReferralRules {
         let kind: NotificationKind = r.reason == .cme ? .cmeReferral : .referralTriaged
         let notification = NotificationDecisions.make(
             kind, key: [caseId], caseId: caseId, upn: r.upn, laestab: r.laestab, priority: priority, dueBy: due,
-            reasons: reasons, createdAt: receivedAt, context: context)
+            reasons: reasons, createdAt: receivedAt, context: context, route: route)
         var audit = [
             AuditEntry(
                 rule: "referral-triage", decision: "opened-case", key: [r.referralId], upn: r.upn, caseId: caseId,
@@ -258,7 +268,7 @@ public enum ReferralRules {
         let n = NotificationDecisions.make(
             .cmeOverdue, key: [c.caseId], caseId: c.caseId, upn: c.upn, laestab: c.laestab,
             priority: NotificationDecisions.cmeOverduePriority, dueBy: due, reasons: reasons, createdAt: createdAt,
-            context: context)
+            context: context, route: c.route)
         let audit = AuditEntry(
             rule: "cme-clock", decision: "notify-overdue", key: [c.caseId], upn: c.upn, caseId: c.caseId,
             figures: ["received-on": c.receivedOn.description, "deadline": deadline.description], at: createdAt)

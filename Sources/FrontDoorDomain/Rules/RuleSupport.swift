@@ -68,17 +68,28 @@ public struct PupilProfile: Hashable, Sendable, Codable {
     /// Looked after (a child in care).
     public var cla: Bool
     public var yearGroup: Int?
+    /// When known: compulsory school age is judged from it (``CompulsorySchoolAge``).
+    public var dateOfBirth: LocalDate?
+    /// On a child-protection plan (`pupil.cpp`; unknown counts as false).
+    public var cpp: Bool
 
-    public init(fsm: Bool = false, sen: SENStatus = .none, cla: Bool = false, yearGroup: Int? = nil) {
+    public init(
+        fsm: Bool = false, sen: SENStatus = .none, cla: Bool = false, yearGroup: Int? = nil,
+        dateOfBirth: LocalDate? = nil, cpp: Bool = false
+    ) {
         self.fsm = fsm
         self.sen = sen
         self.cla = cla
         self.yearGroup = yearGroup
+        self.dateOfBirth = dateOfBirth
+        self.cpp = cpp
     }
 
     /// From an event's `pupil` block (absent fields: not known, false).
     public init(_ c: PupilCharacteristics) {
-        self.init(fsm: c.fsm ?? false, sen: c.sen ?? .none, cla: c.cla ?? false, yearGroup: c.yearGroup)
+        self.init(
+            fsm: c.fsm ?? false, sen: c.sen ?? .none, cla: c.cla ?? false, yearGroup: c.yearGroup,
+            dateOfBirth: c.dateOfBirth, cpp: c.cpp ?? false)
     }
 
     /// From a referral's `child` (absent fields: not known, false).
@@ -90,7 +101,9 @@ public struct PupilProfile: Hashable, Sendable, Codable {
     /// an absent field leaves what is stored unchanged).
     public func updated(with c: PupilCharacteristics?) -> PupilProfile {
         guard let c else { return self }
-        return PupilProfile(fsm: c.fsm ?? fsm, sen: c.sen ?? sen, cla: c.cla ?? cla, yearGroup: c.yearGroup ?? yearGroup)
+        return PupilProfile(
+            fsm: c.fsm ?? fsm, sen: c.sen ?? sen, cla: c.cla ?? cla, yearGroup: c.yearGroup ?? yearGroup,
+            dateOfBirth: c.dateOfBirth ?? dateOfBirth, cpp: c.cpp ?? cpp)
     }
 
     /// Nothing known: not FSM, no SEN, not looked after.
@@ -120,7 +133,9 @@ public struct PupilProfile: Hashable, Sendable, Codable {
         let sen: SENStatus =
             (sen == .ehcPlan || other.sen == .ehcPlan) ? .ehcPlan
             : (sen == .senSupport || other.sen == .senSupport) ? .senSupport : .none
-        return PupilProfile(fsm: fsm || other.fsm, sen: sen, cla: cla || other.cla, yearGroup: yearGroup ?? other.yearGroup)
+        return PupilProfile(
+            fsm: fsm || other.fsm, sen: sen, cla: cla || other.cla, yearGroup: yearGroup ?? other.yearGroup,
+            dateOfBirth: dateOfBirth ?? other.dateOfBirth, cpp: cpp || other.cpp)
     }
 }
 
@@ -132,16 +147,19 @@ public struct RuleContext: Sendable {
     public var units: DistrictUnits
     /// Due dates and priorities of notifications where domain.md is silent.
     public var policy: NotificationPolicy
+    /// Postcode outward code → district, for referrals that name no school.
+    public var postcodes: PostcodeDistricts
 
     public init(
         config: RulesConfig = .defaults, calendar: SchoolCalendar, schools: SchoolRegister, units: DistrictUnits,
-        policy: NotificationPolicy = .defaults
+        policy: NotificationPolicy = .defaults, postcodes: PostcodeDistricts = .empty
     ) {
         self.config = config
         self.calendar = calendar
         self.schools = schools
         self.units = units
         self.policy = policy
+        self.postcodes = postcodes
     }
 
     /// The district and Early Help Unit for a school (unknown or none → `unassigned`).

@@ -5,7 +5,7 @@
 /// (PostgreSQL's extended query protocol, which PostgresNIO uses, runs one statement per
 /// query, hence a list rather than one script.) Never edit a released migration: add one.
 public struct Migration: Sendable, Hashable {
-    /// Position in the sequence, starting at 1, without gaps.
+    /// Position in the sequence, starting at 1 and increasing (gaps allowed).
     public let version: Int
     /// A short kebab-case name, e.g. `"initial-schema"`.
     public let name: String

@@ -28,14 +28,18 @@ public struct Migrator: Sendable {
     /// The migrations to apply, ordered by version.
     public let migrations: [Migration]
 
-    /// Creates a migrator. Versions must be 1, 2, 3, … in order.
+    /// Creates a migrator. Versions must increase; gaps are allowed (branches number their
+    /// migrations apart and merge in any order, so a build may lack a version another has).
     public init(migrations: [Migration] = Migration.all) {
         precondition(
-            migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
-            "migration versions must be 1, 2, 3, … without gaps"
+            zip(migrations, migrations.dropFirst()).allSatisfy { $0.version < $1.version },
+            "migration versions must increase"
         )
         self.migrations = migrations
     }
+
+    /// The newest version this build knows (0 with no migrations).
+    public var latestKnownVersion: Int { migrations.last?.version ?? 0 }
 
     /// Brings the schema up to date.
     ///
@@ -54,13 +58,13 @@ public struct Migrator: Sendable {
                     metadata: ["db.migration.version": "\(migration.version)", "db.migration.name": "\(migration.name)"]
                 )
             case .current(let version):
-                if version > self.migrations.count {
+                if version > self.latestKnownVersion {
                     logger.warning(
                         "Database schema is newer than this build",
-                        metadata: ["db.schema.version": "\(version)", "db.schema.known": "\(self.migrations.count)"]
+                        metadata: ["db.schema.version": "\(version)", "db.schema.known": "\(self.latestKnownVersion)"]
                     )
                 }
-                return Result(applied: applied, version: version, latestKnownVersion: self.migrations.count)
+                return Result(applied: applied, version: version, latestKnownVersion: self.latestKnownVersion)
             }
         }
     }

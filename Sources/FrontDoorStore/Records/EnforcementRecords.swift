@@ -61,7 +61,8 @@ public struct EnforcementDecisionRecord: Sendable, Hashable {
     public var source: String
     public var eventId: String
     public var caseId: String
-    /// `"notice-to-improve-issued"`, `"penalty-notice-issued"`, `"prosecution-started"`, `"no-action"`.
+    /// `"notice-to-improve-issued"`, `"penalty-notice-issued"`, `"prosecution-started"`, `"no-action"`,
+    /// `"penalty-notice-withdrawn"`.
     public var decision: String
     public var decidedOn: StoreDate
     /// Opaque staff id, never a name.
@@ -101,7 +102,7 @@ public enum DecisionOutcome: Sendable, Hashable {
     case unknownCase
 }
 
-/// A `penalty-notice-issued` decision, as `england-2024` counts prior notices.
+/// A `penalty-notice-issued` decision not withdrawn, as `england-2024` counts prior notices.
 public struct PenaltyNoticeRecord: Sendable, Hashable {
     public var caseId: String
     public var parentRef: String

@@ -154,6 +154,13 @@ extension StoreTransaction {
                 coalesce(sum(n) FILTER (WHERE category <> 'not-counted'), 0) AS possible
             FROM placed
             GROUP BY district, phase, upn, laestab
+        ),
+        -- DfE's persistent and severe absence rates cover pupils aged 5 to 15 on 31 August before
+        -- the year ($1 is 1 September); a pupil whose date of birth is not known stays counted.
+        rated AS (
+            SELECT e.*, (p.date_of_birth IS NULL
+                    OR extract(year FROM age($1::date - 1, p.date_of_birth)) BETWEEN 5 AND 15) AS aged_5_to_15
+            FROM enrolments e LEFT JOIN pupils p ON p.upn = e.upn
         )
         SELECT 'attendance' AS kind, grouping(district) = 1 AS county, district, NULL::text AS code,
             sum(recorded)::int8 AS sessions,
@@ -162,11 +169,11 @@ extension StoreTransaction {
             round(100 * sum(attended) FILTER (WHERE phase = 'secondary')
                 / nullif(sum(possible) FILTER (WHERE phase = 'secondary'), 0), 1)::text AS secondary_pct,
             round(100 * sum(attended) / nullif(sum(possible), 0), 1)::text AS overall_pct,
-            round(100 * count(*) FILTER (WHERE possible > 0 AND absent * 10 >= possible)::numeric
-                / nullif(count(*) FILTER (WHERE possible > 0), 0), 1)::text AS persistent_pct,
-            round(100 * count(*) FILTER (WHERE possible > 0 AND absent * 2 >= possible)::numeric
-                / nullif(count(*) FILTER (WHERE possible > 0), 0), 1)::text AS severe_pct
-        FROM enrolments
+            round(100 * count(*) FILTER (WHERE aged_5_to_15 AND possible > 0 AND absent * 10 >= possible)::numeric
+                / nullif(count(*) FILTER (WHERE aged_5_to_15 AND possible > 0), 0), 1)::text AS persistent_pct,
+            round(100 * count(*) FILTER (WHERE aged_5_to_15 AND possible > 0 AND absent * 2 >= possible)::numeric
+                / nullif(count(*) FILTER (WHERE aged_5_to_15 AND possible > 0), 0), 1)::text AS severe_pct
+        FROM rated
         GROUP BY GROUPING SETS ((district), ())
         UNION ALL
         SELECT 'reason', grouping(district) = 1, district, code, sum(n)::int8, NULL, NULL, NULL, NULL, NULL

@@ -167,6 +167,20 @@ extension StoreTransaction {
         ).first
     }
 
+    /// The children named in referrals that gave a UPN, born on `dateOfBirth`: each UPN with
+    /// the `child` JSON of its referrals (the domain compares the names; their normalisation
+    /// is ``ReferredChild``'s, not SQL's). Ordered by UPN, then receipt.
+    public func referredChildrenWithUPN(bornOn dateOfBirth: StoreDate) async throws -> [(upn: String, childJSON: Data)] {
+        try await self.map(
+            """
+            SELECT upn, child::text AS child FROM referrals
+            WHERE upn IS NOT NULL AND child->>'dateOfBirth' = \(dateOfBirth.description)
+            ORDER BY upn, received_time, referral_id
+            """,
+            "load referred children by date of birth"
+        ) { row in (try row.get("upn", as: String.self), Data(try row.get("child", as: String.self).utf8)) }
+    }
+
     /// The referrals on a case, oldest first.
     public func referrals(caseId: String) async throws -> [ReferralRecord] {
         try await self.map(

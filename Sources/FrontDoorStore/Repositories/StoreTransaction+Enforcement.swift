@@ -39,7 +39,8 @@ extension StoreTransaction {
     }
 
     /// Records a decision and marks its review decided (any decision, `no-action` included,
-    /// ends the review). A decision for an unknown case id stores nothing.
+    /// ends the review; a `penalty-notice-withdrawn` arrives on a review already decided and is
+    /// kept beside the notice it withdraws). A decision for an unknown case id stores nothing.
     public func recordDecision(_ decision: EnforcementDecisionRecord) async throws -> DecisionOutcome {
         let d = decision
         let reviews = try await self.map(
@@ -66,16 +67,22 @@ extension StoreTransaction {
         return .recorded(upn: upn)
     }
 
-    /// `penalty-notice-issued` decisions for a pupil decided between two dates (both inclusive),
-    /// oldest first, each with the parent it went to.
+    /// `penalty-notice-issued` decisions for a pupil decided between two dates (both inclusive)
+    /// and not withdrawn, oldest first, each with the parent it went to. A notice is withdrawn
+    /// by a `penalty-notice-withdrawn` decision on the same case, for the same parent, on or
+    /// after its date (as `PenaltyRules.notWithdrawn` reads the decisions).
     public func penaltyNotices(upn: String, from start: StoreDate, through end: StoreDate) async throws
         -> [PenaltyNoticeRecord]
     {
         try await self.map(
             """
-            SELECT case_id, parent_ref, decided_on, amount_pence FROM enforcement_decisions
-            WHERE upn = \(upn) AND decision = 'penalty-notice-issued' AND decided_on BETWEEN \(start) AND \(end)
-            ORDER BY decided_on, case_id
+            SELECT d.case_id, d.parent_ref, d.decided_on, d.amount_pence FROM enforcement_decisions d
+            WHERE d.upn = \(upn) AND d.decision = 'penalty-notice-issued' AND d.decided_on BETWEEN \(start) AND \(end)
+                AND NOT EXISTS (
+                    SELECT 1 FROM enforcement_decisions w
+                    WHERE w.case_id = d.case_id AND w.parent_ref = d.parent_ref
+                        AND w.decision = 'penalty-notice-withdrawn' AND w.decided_on >= d.decided_on)
+            ORDER BY d.decided_on, d.case_id
             """,
             "load penalty notices"
         ) { row in

@@ -112,6 +112,7 @@ public struct WorkerSettings: Sendable {
         "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS", "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_LOG_FORMAT",
         "FRONTDOOR_PSEUDONYM_KEY", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
+        "FRONTDOOR_TOPIC_ROLLS",
     ]
 
     /// The database configuration every command uses: `FRONTDOOR_DATABASE_URL` (TLS from its
@@ -164,6 +165,8 @@ public struct TopicNames: Sendable, Hashable {
     public var exclusions = "frontdoor.exclusions.v1"
     public var referrals = "frontdoor.referrals.v1"
     public var decisions = "frontdoor.decisions.v1"
+    /// `roll.change.v1` (admissions and deletions), consumed by the attendance worker.
+    public var rolls = "frontdoor.rolls.v1"
     public var enforcement = "frontdoor.enforcement.v1"
     /// `frontdoor.early-help.<unitId>.v1`; `{unit}` is replaced by the unit id.
     public var earlyHelpPattern = "frontdoor.early-help.{unit}.v1"
@@ -176,11 +179,12 @@ public struct TopicNames: Sendable, Hashable {
         if let v = env["FRONTDOOR_TOPIC_EXCLUSIONS"], !v.isEmpty { exclusions = v }
         if let v = env["FRONTDOOR_TOPIC_REFERRALS"], !v.isEmpty { referrals = v }
         if let v = env["FRONTDOOR_TOPIC_DECISIONS"], !v.isEmpty { decisions = v }
+        if let v = env["FRONTDOOR_TOPIC_ROLLS"], !v.isEmpty { rolls = v }
         if let v = env["FRONTDOOR_TOPIC_ENFORCEMENT"], !v.isEmpty { enforcement = v }
         if let v = env["FRONTDOOR_TOPIC_EARLY_HELP"], !v.isEmpty { earlyHelpPattern = v }
     }
 
     public func earlyHelp(unit: String) -> String { earlyHelpPattern.replacingOccurrences(of: "{unit}", with: unit) }
     public func dlq(of topic: String) -> String { topic + dlqSuffix }
-    public var inputs: [String] { [attendance, exclusions, referrals, decisions] }
+    public var inputs: [String] { [attendance, exclusions, referrals, decisions, rolls] }
 }

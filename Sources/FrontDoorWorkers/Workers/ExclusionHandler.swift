@@ -8,8 +8,9 @@ import Foundation
 /// `frontdoor.exclusions.v1`.
 ///
 /// Every exclusion is recorded (the LA is notified of every one, even if later rescinded);
-/// then the pupil's exclusions for the academic year are replayed through the exclusion rules
-/// (45-day cap, repeated suspensions, governing board review dates, the 6th-day duty,
+/// then the pupil's exclusions for each exclusion year the exclusion has days in
+/// (``ExclusionYear``: from 1 August) are replayed through the exclusion rules (45-day cap and
+/// termly review per school, repeated suspensions, the exam ground, the 6th-day duty,
 /// vulnerable pupils), rescinded ones kept out of every figure.
 public struct ExclusionHandler: BatchHandler {
     public let name = "exclusions"
@@ -58,15 +59,17 @@ public struct ExclusionHandler: BatchHandler {
                         academicYear: year.description, eventTime: env.time, source: env.source, eventId: env.id,
                         pupilFsm: x.pupil?.fsm, pupilSen: x.pupil?.sen?.rawValue, pupilCla: x.pupil?.cla))
                 if let p = x.pupil { try await tx.updatePupils([(x.upn.value, p, env.time)]) }
-                touched[x.upn, default: []].insert(year)
+                // The exclusion years its days fall in (a suspension from July into September has two).
+                touched[x.upn, default: []].formUnion(
+                    ExclusionYear.years(of: ExclusionFact(issued: x, issuedAt: env.time), calendar: setup.context.calendar))
                 lastEvent[x.upn] = env
             case .exclusionRescinded(let env, let r):
                 if let stored = try await tx.rescindExclusion(
                     laestab: r.laestab.value, exclusionId: r.exclusionId, outcome: r.outcome.rawValue,
                     effectiveDate: StoreDate(r.effectiveDate))
                 {
-                    if let upn = try? UPN(validating: stored.upn), let year = AcademicYear(stored.academicYear) {
-                        touched[upn, default: []].insert(year)
+                    if let upn = try? UPN(validating: stored.upn), let fact = ExclusionFact(record: stored) {
+                        touched[upn, default: []].formUnion(ExclusionYear.years(of: fact, calendar: setup.context.calendar))
                         lastEvent[upn] = env
                     }
                 }
@@ -80,7 +83,14 @@ public struct ExclusionHandler: BatchHandler {
         for upn in touched.keys.sorted() {
             let pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
             for year in (touched[upn] ?? []).sorted() {
-                let facts = try await tx.exclusions(upn: upn.value, academicYear: year.description).compactMap(ExclusionFact.init(record:))
+                // `academic_year` is the start date's (1 September) year; the exclusion year runs
+                // from 1 August and a suspension may run on into the next year, so the year
+                // before is loaded too and the rules pick the days that fall in `year`.
+                let stored =
+                    try await tx.exclusions(upn: upn.value, academicYear: year.previous.description)
+                    + tx.exclusions(upn: upn.value, academicYear: year.description)
+                let facts = stored.compactMap(ExclusionFact.init(record:))
+                    .filter { ExclusionYear.years(of: $0, calendar: setup.context.calendar).contains(year) }
                 let result = ExclusionRules.assess(upn: upn, exclusions: facts, academicYear: year, pupil: pupil, context: setup.context)
                 outbox += result.notifications.map(setup.outbound.row)
                 audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }

@@ -77,12 +77,39 @@ public struct ReferralHandler: BatchHandler {
     ) async throws {
         let key = ReferralRules.childKey(r)
         let kind = r.reason == .cme ? "cme" : "referral"
-        var open: [OpenReferralCase] = []
-        if let c = try await tx.findOpenCase(childKey: key, reason: r.reason.rawValue) {
-            open.append(OpenReferralCase(caseId: c.caseId, childKey: key, reason: r.reason, receivedAt: LondonDate.startOfDay(LocalDate(c.openedOn))))
+        // A referral without a UPN: is the child one frontdoor knows by UPN (ReferralMatching)?
+        var knownUPN: UPN?
+        if r.upn == nil {
+            let candidates = try await tx.referredChildrenWithUPN(bornOn: StoreDate(r.child.dateOfBirth)).compactMap {
+                row -> (upn: UPN, child: ReferredChild)? in
+                guard let upn = try? UPN(validating: row.upn),
+                    let child = try? JSONDecoder().decode(ReferredChild.self, from: row.childJSON)
+                else { return nil }
+                return (upn, child)
+            }
+            let match = ReferralMatching.knownUPN(for: r, candidates: candidates)
+            knownUPN = match.upn
+            if match.ambiguous {
+                audit.append(
+                    StoreAuditEntry(
+                        rule: "referral-matching", subjectRef: r.referralId, decision: "ambiguous-known-pupil",
+                        figuresJSON: Data(#"{"candidates":"several"}"#.utf8), eventSource: env.source, eventId: env.id,
+                        at: env.time))
+            }
         }
-        let known = try await r.upn.asyncMap { try await tx.pupil(upn: $0.value) }.flatMap { $0 }.map(PupilProfile.init(record:))
-        let decision = ReferralRules.triage(r, receivedAt: env.time, openCases: open, knownPupil: known, context: setup.context)
+        var open: [OpenReferralCase] = []
+        for childKey in ReferralMatching.childKeys(for: r, knownUPN: knownUPN) {
+            if let c = try await tx.findOpenCase(childKey: childKey, reason: r.reason.rawValue) {
+                open.append(
+                    OpenReferralCase(
+                        caseId: c.caseId, childKey: childKey, reason: r.reason,
+                        receivedAt: LondonDate.startOfDay(LocalDate(c.openedOn))))
+            }
+        }
+        let knownBy = r.upn ?? knownUPN
+        let known = try await knownBy.asyncMap { try await tx.pupil(upn: $0.value) }.flatMap { $0 }.map(PupilProfile.init(record:))
+        let decision = ReferralRules.triage(
+            r, receivedAt: env.time, openCases: open, knownPupil: known, knownUPN: knownUPN, context: setup.context)
         if decision.outcome == .openedCase {
             _ = try await tx.createCase(
                 CaseRecord(

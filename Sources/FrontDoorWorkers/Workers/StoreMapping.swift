@@ -49,6 +49,13 @@ struct Outbound {
             payload: Data(EventEncoder.encode(r)),
             headers: ["content-type": "application/cloudevents+json", "frontdoor-kind": "enforcement-review"])
     }
+
+    func row(_ w: EnforcementReviewWithdrawal) -> OutboxMessage {
+        OutboxMessage(
+            notificationId: EventEncoder.reviewWithdrawnEventID(caseId: w.caseId), topic: topics.enforcement, key: w.caseId,
+            payload: Data(EventEncoder.encode(w)),
+            headers: ["content-type": "application/cloudevents+json", "frontdoor-kind": "enforcement-review-withdrawn"])
+    }
 }
 
 extension KafkaConsumerMessage {
@@ -81,7 +88,9 @@ struct HandlerSetup: Sendable {
 
     init(config: LoadedConfig, settings: WorkerSettings, allowed: [String: Set<EventType>]) {
         self.config = config
-        self.context = RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units)
+        self.context = RuleContext(
+            config: config.rules, calendar: config.calendar, schools: config.register, units: config.units,
+            postcodes: config.postcodes)
         self.outbound = Outbound(topics: settings.topics)
         self.pseudonyms = settings.pseudonyms
         self.allowed = allowed

@@ -129,7 +129,7 @@ enum Events {
 
     static func referral(
         referralId: String, reason: String, upn: String?, laestab: String?, givenName: String, familyName: String,
-        dateOfBirth: String, safeguarding: Bool = false, time: Date, referrer: String = "school"
+        dateOfBirth: String, safeguarding: Bool = false, time: Date, referrer: String = "school", postcode: String? = nil
     ) -> [UInt8] {
         var data: [String: Any] = [
             "referralId": referralId, "reason": reason,
@@ -142,6 +142,10 @@ enum Events {
         ]
         if let upn { data["upn"] = upn }
         if let laestab { data["laestab"] = laestab }
+        if let postcode, var child = data["child"] as? [String: Any] {
+            child["postcode"] = postcode
+            data["child"] = child
+        }
         return json(
             envelope(
                 id: referralId, source: "urn:frontdoor:agency:digital-front-door", type: "referral.received.v1", time: time,

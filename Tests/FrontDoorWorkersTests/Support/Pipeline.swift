@@ -25,6 +25,7 @@ struct Pipeline: Sendable {
         t.exclusions = "fdtest.\(suffix).exclusions.v1"
         t.referrals = "fdtest.\(suffix).referrals.v1"
         t.decisions = "fdtest.\(suffix).decisions.v1"
+        t.rolls = "fdtest.\(suffix).rolls.v1"
         t.enforcement = "fdtest.\(suffix).enforcement.v1"
         t.earlyHelpPattern = "fdtest.\(suffix).early-help.{unit}.v1"
         topics = t
@@ -48,6 +49,7 @@ struct Pipeline: Sendable {
             "FRONTDOOR_TOPIC_EXCLUSIONS": topics.exclusions,
             "FRONTDOOR_TOPIC_REFERRALS": topics.referrals,
             "FRONTDOOR_TOPIC_DECISIONS": topics.decisions,
+            "FRONTDOOR_TOPIC_ROLLS": topics.rolls,
             "FRONTDOOR_TOPIC_ENFORCEMENT": topics.enforcement,
             "FRONTDOOR_TOPIC_EARLY_HELP": topics.earlyHelpPattern,
             "FRONTDOOR_LOG_LEVEL": "info",
@@ -323,7 +325,7 @@ extension Pipeline {
     /// The input topics a worker kind consumes.
     func inputs(of kind: WorkerKind) -> Set<String> {
         switch kind {
-        case .attendance: [topics.attendance, topics.decisions]
+        case .attendance: [topics.attendance, topics.decisions, topics.rolls]
         case .exclusions: [topics.exclusions]
         case .referrals: [topics.referrals]
         }
