@@ -166,7 +166,7 @@ public struct AttendanceHandler: BatchHandler {
             let deletions = RollChangeRules.evaluate(
                 upn: upn, facts: facts, pupil: pupil, cmeCases: periods, context: setup.context)
             outbox += deletions.notifications.map(setup.outbound.row)
-            audit += deletions.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
+            audit += deletions.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
 
             // An open review whose basis has been amended away is withdrawn and its case closed.
             if let open = openReviews[upn.value].flatMap(OpenReview.init(record:)) {
@@ -181,7 +181,7 @@ public struct AttendanceHandler: BatchHandler {
                         closedOn: StoreDate(LondonDate.of(withdrawal.withdrawnAt)))
                 {
                     outbox.append(setup.outbound.row(withdrawal))
-                    audit += w.audit.map { StoreAuditEntry($0, event: lastEvent[upn]) }
+                    audit += w.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
                     history.hasOpenReview = false
                     history.withdrawnReviews += 1
                 }
