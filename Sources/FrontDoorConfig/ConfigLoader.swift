@@ -1,5 +1,5 @@
-import FrontDoorDomain
 import Foundation
+import FrontDoorDomain
 import Yams
 
 /// Everything frontdoor reads from `Config/`, as domain values.
@@ -252,7 +252,9 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    private func decodeYAML<T: Decodable>(_ type: T.Type, file: String, text: String, node: Node? = nil)
+    private func decodeYAML<T: Decodable>(
+        _ type: T.Type, file: String, text: String, node: Node? = nil
+    )
         throws(ConfigError) -> T
     {
         let root: Node

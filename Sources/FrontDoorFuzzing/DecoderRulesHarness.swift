@@ -1,6 +1,6 @@
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
-import Foundation
 
 /// What the fuzz target (`make fuzz`) and its regression tests run on one input: decode the
 /// bytes as a Kafka record, and for an event that decodes, every domain rule that event type
@@ -140,7 +140,7 @@ public struct DecoderRulesHarness: Sendable {
                 let a = ExclusionRules.assess(
                     upn: x.upn, exclusions: facts, academicYear: AcademicYear(containing: x.startDate), pupil: pupil,
                     context: context)
-                a.notifications.forEach { _ = EventEncoder.encode($0) }
+                for n in a.notifications { _ = EventEncoder.encode(n) }
             }
             _ = ExclusionRules.provisionDueDate(start: x.startDate, context: context)
             _ = ExclusionRules.daysCovered(by: fact, calendar: calendar)
@@ -154,7 +154,7 @@ public struct DecoderRulesHarness: Sendable {
             let a = ExclusionRules.assess(
                 upn: r.upn, exclusions: [fact], academicYear: AcademicYear(containing: r.effectiveDate), pupil: .unknown,
                 context: context)
-            a.notifications.forEach { _ = EventEncoder.encode($0) }
+            for n in a.notifications { _ = EventEncoder.encode(n) }
 
         case .referralReceived(let env, let r):
             let open = [
@@ -185,7 +185,7 @@ public struct DecoderRulesHarness: Sendable {
     }
 
     private func encode(_ d: PupilAttendanceDecisions) {
-        d.notifications.forEach { _ = EventEncoder.encode($0) }
+        for n in d.notifications { _ = EventEncoder.encode(n) }
         if case .review(let review) = d.penalty.decision { _ = EventEncoder.encode(review) }
     }
 }

@@ -306,7 +306,8 @@ final class BatchDelivery: DeliverySink {
     }
 
     func complete(index: Int, with result: Result<KafkaDeliveryReport, KafkaError>) {
-        let finished = self.state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
+        let finished = self.state.withLock {
+            state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
             guard state.results[index] == nil else { return nil }
             state.results[index] = result
             state.remaining -= 1

@@ -34,7 +34,8 @@ public struct StoreDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public init(daysSince1970 days: Int) {
         let (shifted, overflow) = days.subtractingReportingOverflow(Self.epochOffset)
         self.daysSince2000 =
-            overflow ? (days < 0 ? Self.refusedMinimum : Self.refusedMaximum)
+            overflow
+            ? (days < 0 ? Self.refusedMinimum : Self.refusedMaximum)
             : Int32(exactly: shifted) ?? (shifted < 0 ? Self.refusedMinimum : Self.refusedMaximum)
     }
 

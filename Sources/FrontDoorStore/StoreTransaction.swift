@@ -54,7 +54,9 @@ public struct StoreTransaction: Sendable {
     }
 
     /// Runs a query and collects its rows (the store's queries return bounded result sets).
-    func rows(_ query: PostgresQuery, _ what: String, file: String = #fileID, line: Int = #line) async throws
+    func rows(
+        _ query: PostgresQuery, _ what: String, file: String = #fileID, line: Int = #line
+    ) async throws
         -> [PostgresRow]
     {
         do {

@@ -15,12 +15,12 @@ struct FuzzMain {
     static func main() throws {
         let harness = try DecoderRulesHarness.fromRepositoryConfig()
         #if FUZZING
-        shared = harness
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
+            shared = harness
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
         #else
-        replay(CommandLine.arguments.dropFirst(), with: harness)
+            replay(CommandLine.arguments.dropFirst(), with: harness)
         #endif
     }
 
@@ -49,20 +49,20 @@ struct FuzzMain {
 }
 
 #if FUZZING
-nonisolated(unsafe) private var shared: DecoderRulesHarness?
+    nonisolated(unsafe) private var shared: DecoderRulesHarness?
 
-/// libFuzzer's driver (compiler-rt `FuzzerDriver.cpp`):
-/// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *, size_t))`.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+    /// libFuzzer's driver (compiler-rt `FuzzerDriver.cpp`):
+    /// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *, size_t))`.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    private func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 
-private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    shared?.run(bytes)
-    return 0
-}
+    private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+        shared?.run(bytes)
+        return 0
+    }
 #endif

@@ -1,9 +1,9 @@
 import ArgumentParser
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorWorkers
-import Foundation
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,9 +47,10 @@ struct Simulate: AsyncParsableCommand {
         var byTopic: [String: Int] = [:]
         for chunk in stride(from: 0, to: messages.count, by: 10_000) {
             let slice = messages[chunk..<min(messages.count, chunk + 10_000)]
-            let results = await producer.send(slice.map {
-                KafkaProducerMessage(topic: $0.topic, key: Array($0.key.utf8), value: $0.value)
-            })
+            let results = await producer.send(
+                slice.map {
+                    KafkaProducerMessage(topic: $0.topic, key: Array($0.key.utf8), value: $0.value)
+                })
             for (m, r) in zip(slice, results) {
                 if case .failure(let e) = r { throw e }
                 sent += 1

@@ -1,9 +1,9 @@
 import ArgumentParser
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorWorkers
-import Foundation
 import Synchronization
 import UnixSignals
 
@@ -28,7 +28,8 @@ struct Watch: AsyncParsableCommand {
         consumerConfig.autoOffsetReset = fromBeginning ? .earliest : .latest
         let consumer = try KafkaConsumer(configuration: consumerConfig)
         try consumer.subscribe(topics: topics)
-        FileHandle.standardOutput.write(Data(("watching \(topics.count) topics (\(config.units.unitIds.count) Early Help Units and enforcement); Ctrl-C to stop\n").utf8))
+        FileHandle.standardOutput.write(
+            Data(("watching \(topics.count) topics (\(config.units.unitIds.count) Early Help Units and enforcement); Ctrl-C to stop\n").utf8))
         let stop = StopFlag()
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let watcher = Task {

@@ -43,14 +43,20 @@ struct Worker: AsyncParsableCommand {
         var services: [any Service] = [database.client]
         switch kind {
         case .attendance:
-            services.append(BatchWorker(handler: AttendanceHandler(config: config, settings: settings), database: database,
-                                        dlqProducer: producer, settings: settings, logger: logger))
+            services.append(
+                BatchWorker(
+                    handler: AttendanceHandler(config: config, settings: settings), database: database,
+                    dlqProducer: producer, settings: settings, logger: logger))
         case .exclusions:
-            services.append(BatchWorker(handler: ExclusionHandler(config: config, settings: settings), database: database,
-                                        dlqProducer: producer, settings: settings, logger: logger))
+            services.append(
+                BatchWorker(
+                    handler: ExclusionHandler(config: config, settings: settings), database: database,
+                    dlqProducer: producer, settings: settings, logger: logger))
         case .referrals:
-            services.append(BatchWorker(handler: ReferralHandler(config: config, settings: settings), database: database,
-                                        dlqProducer: producer, settings: settings, logger: logger))
+            services.append(
+                BatchWorker(
+                    handler: ReferralHandler(config: config, settings: settings), database: database,
+                    dlqProducer: producer, settings: settings, logger: logger))
             services.append(CMEOverdueScheduler(config: config, settings: settings, database: database, logger: logger))
         case .relay:
             services.append(NotificationRelay(database: database, producer: producer, settings: settings, logger: logger))

@@ -25,8 +25,10 @@ import Yams
     }
 
     static let workerKinds = ["attendance", "exclusions", "referrals", "relay"]
-    static let consumerKinds = ["attendance": "frontdoor.attendance.v1", "exclusions": "frontdoor.exclusions.v1",
-                                "referrals": "frontdoor.referrals.v1"]
+    static let consumerKinds = [
+        "attendance": "frontdoor.attendance.v1", "exclusions": "frontdoor.exclusions.v1",
+        "referrals": "frontdoor.referrals.v1",
+    ]
 
     /// Every `FRONTDOOR_*` name in a text is one the binary reads (or a librdkafka pass-through).
     static func unknownVariables(in text: String) -> [String] {

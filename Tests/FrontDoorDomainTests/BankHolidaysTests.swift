@@ -1,6 +1,7 @@
 import Foundation
 import FrontDoorConfig
 import Testing
+
 @testable import FrontDoorDomain
 
 /// domain.md "School days": England's bank holidays are computed for any year by rule,

@@ -1,6 +1,7 @@
 import Foundation
 import FrontDoorConfig
 import Testing
+
 @testable import FrontDoorDomain
 
 /// events.md "Configuration files the contract relies on"; domain.md thresholds as defaults.
@@ -190,7 +191,11 @@ struct ConfigLoaderTests {
         let cases: [(String, Int, String)] = [
             (base + "  - {name: autumn, start: 2025-09-01, end: 2025-13-19}\n", 3, "terms[0].end"),
             (base + "  - {name: autumn, start: 2025-12-01, end: 2025-09-19}\n", 3, "ends before"),
-            (base + "  - name: autumn\n    start: 2025-09-01\n    end: 2025-12-19\n    breaks:\n      - {name: x, start: 2025-12-22, end: 2025-12-23}\n", 7, "not inside term"),
+            (
+                base
+                    + "  - name: autumn\n    start: 2025-09-01\n    end: 2025-12-19\n    breaks:\n      - {name: x, start: 2025-12-22, end: 2025-12-23}\n",
+                7, "not inside term"
+            ),
             (base + "  - {name: a, start: 2025-09-01, end: 2025-12-19}\n  - {name: b, start: 2025-12-01, end: 2026-03-01}\n", 4, "overlaps"),
             (base + "  - {name: a, start: 2026-09-01, end: 2026-12-19}\n", 3, "academic year"),
             ("academicYear: 2025/26\nterm: []\n", 2, "unknown key term"),

@@ -1,6 +1,7 @@
 import Foundation
 import FrontDoorConfig
 import Testing
+
 @testable import FrontDoorDomain
 
 /// The published contract (contract/) agrees with the Swift decoder and encoder.
@@ -134,7 +135,10 @@ struct ContractSchemaTests {
             guard let date = RFC3339.parse(s) else { throw DecodingError.dataCorrupted(.init(codingPath: d.codingPath, debugDescription: "time")) }
             return date
         }
-        struct Envelope<D: Decodable>: Decodable { var id: String; var data: D }
+        struct Envelope<D: Decodable>: Decodable {
+            var id: String
+            var data: D
+        }
         let n = try #require(Self.mainSamples.first { $0.name == "earlyhelp.notification.v1.json" })
         let notification = try decoder.decode(Envelope<EarlyHelpNotification>.self, from: Data(n.bytes))
         #expect(notification.id == notification.data.notificationId)
@@ -231,7 +235,9 @@ struct ContractSchemaTests {
         ] {
             #expect(text.contains("address: \(topic)") || text.contains("address: '\(topic)'"), "topic \(topic)")
         }
-        for header in ["frontdoor-error-code", "frontdoor-error", "frontdoor-original-topic", "frontdoor-original-partition", "frontdoor-original-offset"] {
+        for header in [
+            "frontdoor-error-code", "frontdoor-error", "frontdoor-original-topic", "frontdoor-original-partition", "frontdoor-original-offset",
+        ] {
             #expect(text.contains(header + ":"), "DLQ header \(header)")
         }
         for t in EventType.allCases { #expect(text.contains("./schemas/\(t.rawValue).json"), "\(t.rawValue)") }

@@ -80,7 +80,10 @@ struct DecoderHardeningTests {
         ("referral.received.v1", "data.child.dateOfBirth"),
         ("exclusion.issued.v1", "data.pupil.dateOfBirth"),
     ]
-    static let inputTypes = ["attendance.mark.v1", "exclusion.issued.v1", "exclusion.rescinded.v1", "referral.received.v1", "referral.resolved.v1", "enforcement.decision.v1"]
+    static let inputTypes = [
+        "attendance.mark.v1", "exclusion.issued.v1", "exclusion.rescinded.v1", "referral.received.v1", "referral.resolved.v1",
+        "enforcement.decision.v1",
+    ]
 
     @Test("Every sample decodes in both modes (the base of the range tests)")
     func samplesDecodeInBothModes() throws {
@@ -208,7 +211,8 @@ struct DecoderHardeningTests {
     /// The mark sample with `literal` (raw JSON text) as the value of `key` of data, or of the
     /// envelope when `envelope` is set.
     static func markWithRaw(_ key: String, _ literal: String, envelope: Bool = false) -> [UInt8] {
-        let o = envelope
+        let o =
+            envelope
             ? Self.setting(sample("attendance.mark.v1"), key, "@@RAW@@")
             : Self.setting(sample("attendance.mark.v1"), "data.\(key)", "@@RAW@@")
         let text = String(decoding: json(o), as: UTF8.self).replacingOccurrences(of: "\"@@RAW@@\"", with: literal)
@@ -217,7 +221,9 @@ struct DecoderHardeningTests {
 
     @Test("Numbers out of range (1e400, 2^64, -2^63-1, 10^5000) are malformed-field; -0 is the integer 0")
     func numbersOutOfRange() throws {
-        for literal in ["1e400", "-1e400", "18446744073709551616", "9223372036854775808", "-9223372036854775809", "1" + String(repeating: "0", count: 5000)] {
+        for literal in [
+            "1e400", "-1e400", "18446744073709551616", "9223372036854775808", "-9223372036854775809", "1" + String(repeating: "0", count: 5000),
+        ] {
             let r = Self.reject(EventDecoder.decode(structured: Self.markWithRaw("minutesLate", literal), calendar: Self.calendar))
             #expect(r?.code == .malformedField && r?.field == "data.minutesLate", "\(literal.prefix(30))")
             // As an extension attribute (which must be an integer, a string or a boolean).
@@ -288,7 +294,10 @@ struct DecoderHardeningTests {
         #expect(AcademicYear(startYear: Int.max).lastDay.month == 8)
         let far = try #require(RFC3339.parse("9999-12-31T23:30:00-01:00"))
         #expect(RFC3339.londonDate(of: far).description == "10000-01-01")
-        for instant in [Date(timeIntervalSince1970: 1e300), Date(timeIntervalSince1970: -1e300), Date(timeIntervalSince1970: .infinity), Date(timeIntervalSince1970: .nan), .distantFuture, .distantPast] {
+        for instant in [
+            Date(timeIntervalSince1970: 1e300), Date(timeIntervalSince1970: -1e300), Date(timeIntervalSince1970: .infinity),
+            Date(timeIntervalSince1970: .nan), .distantFuture, .distantPast,
+        ] {
             _ = RFC3339.londonDate(of: instant)
             _ = RFC3339.format(instant)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FrontDoorDomain
 
 /// events.md "Envelope" and "Input types": decoding, the reject rules and their codes.
@@ -70,7 +71,9 @@ struct EventDecoderTests {
             let env = try Self.decode(Self.mark(envelope: ["time": text])).get().envelope
             #expect(abs(env.time.timeIntervalSince(expected)) < 0.000_001, "\(text)")
         }
-        for bad in ["2026-09-14 09:05:12Z", "2026-09-14T09:05Z", "2026-09-14T09:05:60Z", "2026-09-14T09:05:12+0100", "2026-09-14T09:05:12.Z", "1789376712"] {
+        for bad in [
+            "2026-09-14 09:05:12Z", "2026-09-14T09:05Z", "2026-09-14T09:05:60Z", "2026-09-14T09:05:12+0100", "2026-09-14T09:05:12.Z", "1789376712",
+        ] {
             #expect(Self.reject(Self.mark(envelope: ["time": bad]))?.field == "time", "\(bad)")
         }
     }
@@ -242,10 +245,12 @@ struct EventDecoderTests {
         return Array(try! JSONSerialization.data(withJSONObject: e))
     }
 
-    static var suspension: [String: Any] { [
-        "exclusionId": "EX-1", "upn": upn, "laestab": "8864001", "category": "suspension", "startDate": "2026-10-05",
-        "sessions": 4, "reason": "DB", "pupil": ["sen": "E", "cla": true, "dateOfBirth": "2012-03-17"],
-    ] }
+    static var suspension: [String: Any] {
+        [
+            "exclusionId": "EX-1", "upn": upn, "laestab": "8864001", "category": "suspension", "startDate": "2026-10-05",
+            "sessions": 4, "reason": "DB", "pupil": ["sen": "E", "cla": true, "dateOfBirth": "2012-03-17"],
+        ]
+    }
 
     @Test("exclusion.issued.v1: suspensions need sessions >= 1; DfE reasons, legacy PD and OT before 2020-08-01; unknown reason rejected")
     func exclusionIssued() throws {
@@ -288,18 +293,26 @@ struct EventDecoderTests {
 
     @Test("exclusion.rescinded.v1 and referral.resolved.v1 decode their enums")
     func rescindedAndResolved() throws {
-        let r = try Self.decode(Self.event("exclusion.rescinded.v1", [
-            "exclusionId": "EX-1", "laestab": "8864001", "upn": Self.upn, "outcome": "withdrawn-by-headteacher",
-            "effectiveDate": "2026-10-06",
-        ])).get()
+        let r = try Self.decode(
+            Self.event(
+                "exclusion.rescinded.v1",
+                [
+                    "exclusionId": "EX-1", "laestab": "8864001", "upn": Self.upn, "outcome": "withdrawn-by-headteacher",
+                    "effectiveDate": "2026-10-06",
+                ])
+        ).get()
         guard case .exclusionRescinded(_, let x) = r else {
             Issue.record("wrong case")
             return
         }
         #expect(x.outcome == .withdrawnByHeadteacher)
-        let resolved = try Self.decode(Self.event("referral.resolved.v1", [
-            "referralId": "R1", "outcome": "not-found", "resolvedOn": "2026-10-09",
-        ])).get()
+        let resolved = try Self.decode(
+            Self.event(
+                "referral.resolved.v1",
+                [
+                    "referralId": "R1", "outcome": "not-found", "resolvedOn": "2026-10-09",
+                ])
+        ).get()
         guard case .referralResolved(_, let rr) = resolved else {
             Issue.record("wrong case")
             return
@@ -307,11 +320,13 @@ struct EventDecoderTests {
         #expect(rr.outcome == .notFound && !rr.outcome.countsAsFound && ReferralOutcome.foundNewSchool.countsAsFound)
     }
 
-    static var referral: [String: Any] { [
-        "referralId": "DFD-1", "reason": "cme", "referrer": ["kind": "social-care", "organisation": "KCC Children's Social Work"],
-        "child": ["givenName": " Alex ", "familyName": "EXAMPLE", "dateOfBirth": "2016-05-02", "cla": true],
-        "safeguardingConcern": true, "details": "Seen at 1 High Street",
-    ] }
+    static var referral: [String: Any] {
+        [
+            "referralId": "DFD-1", "reason": "cme", "referrer": ["kind": "social-care", "organisation": "KCC Children's Social Work"],
+            "child": ["givenName": " Alex ", "familyName": "EXAMPLE", "dateOfBirth": "2016-05-02", "cla": true],
+            "safeguardingConcern": true, "details": "Seen at 1 High Street",
+        ]
+    }
 
     @Test("referral.received.v1: optional UPN and school, child details, details at most 4,000 characters")
     func referralReceived() throws {
@@ -401,11 +416,12 @@ struct EventDecoderTests {
     @Test("Reject codes are stable kebab-case strings")
     func rejectCodes() {
         let all = RejectCode.allCases.map(\.rawValue)
-        #expect(all == [
-            "value-too-large", "invalid-json", "unsupported-content-type", "unsupported-specversion", "unknown-type",
-            "missing-field", "malformed-field", "unknown-field", "invalid-upn", "unknown-register-code", "not-a-school-day",
-            "unknown-exclusion-reason", "unknown-case", "unknown-exclusion", "unknown-referral", "not-on-roll", "processing-failed",
-        ])
+        #expect(
+            all == [
+                "value-too-large", "invalid-json", "unsupported-content-type", "unsupported-specversion", "unknown-type",
+                "missing-field", "malformed-field", "unknown-field", "invalid-upn", "unknown-register-code", "not-a-school-day",
+                "unknown-exclusion-reason", "unknown-case", "unknown-exclusion", "unknown-referral", "not-on-roll", "processing-failed",
+            ])
         #expect(all.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } })
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FrontDoorDomain
 
 /// events.md "Output types": frontdoor publishes structured-mode CloudEvents.

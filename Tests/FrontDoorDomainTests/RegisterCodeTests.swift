@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FrontDoorDomain
 
 /// domain.md "Register codes and what they count as".

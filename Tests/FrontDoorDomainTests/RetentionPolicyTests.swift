@@ -1,5 +1,5 @@
-import FrontDoorConfig
 import Foundation
+import FrontDoorConfig
 import Testing
 
 /// Config/retention.yaml (issue 11 item 4): the shipped policy loads, and a policy missing a key

@@ -129,9 +129,10 @@ struct RulesAbsenceTransitionTests {
         #expect(a.notifications[1].reasons.contains("attendance-pct:50.0"))
         #expect(a.notifications[1].createdAt == events[41].time)
         #expect(
-            a.notifications.map(\.notificationId) == [1, 2].map {
-                StableID.make("severe-absence", F.pupil.value, "2026/27", String($0), F.ashfordSchool.value)
-            })
+            a.notifications.map(\.notificationId)
+                == [1, 2].map {
+                    StableID.make("severe-absence", F.pupil.value, "2026/27", String($0), F.ashfordSchool.value)
+                })
         // Both on the pupil's one severe-absence case for the year.
         #expect(Set(a.notifications.map(\.caseId)).count == 1)
         #expect(a.audit.contains { $0.decision == "left" && $0.rule == "severe-absence" })

@@ -64,9 +64,10 @@ struct RulesCMERiskTests {
         let a = evaluate(events)
         #expect(a.notifications.count == 2)
         #expect(
-            a.notifications.map(\.notificationId) == ["1", "2"].map {
-                StableID.make("cme-risk", F.pupil.value, "2026/27", $0, F.ashfordSchool.value)
-            })
+            a.notifications.map(\.notificationId)
+                == ["1", "2"].map {
+                    StableID.make("cme-risk", F.pupil.value, "2026/27", $0, F.ashfordSchool.value)
+                })
         #expect(a.notifications[1].createdAt == events.last!.time)
     }
 

@@ -68,7 +68,9 @@ struct RulesCompulsorySchoolAgeTests {
         return events
     }
 
-    func evaluate(_ events: [MarkEvent], _ pupil: PupilProfile, configure: (inout RulesConfig) -> Void = { _ in })
+    func evaluate(
+        _ events: [MarkEvent], _ pupil: PupilProfile, configure: (inout RulesConfig) -> Void = { _ in }
+    )
         -> PenaltyAssessment
     {
         PenaltyRules.evaluate(upn: F.pupil, marks: F.counted(events), pupil: pupil, history: .none, context: F.context(configure))

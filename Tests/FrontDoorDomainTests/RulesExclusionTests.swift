@@ -70,8 +70,10 @@ struct RulesExclusionTests {
         #expect(a.statutoryBreaches.map(\.exclusionId) == ["s4"])
         let breach = a.notifications.first { $0.reasons.contains("statutory-breach") }
         #expect(breach?.priority == .urgent)
-        #expect(breach?.notificationId == NotificationDecisions.notificationId(
-            .suspensionsThreshold, key: [F.pupil.value, "2026/27", "breach", F.ashfordSchool.value, "s4"]))
+        #expect(
+            breach?.notificationId
+                == NotificationDecisions.notificationId(
+                    .suspensionsThreshold, key: [F.pupil.value, "2026/27", "breach", F.ashfordSchool.value, "s4"]))
         #expect(a.notifications.count == 2)  // cap reached (s3), breach (s4)
     }
 
@@ -135,10 +137,11 @@ struct RulesExclusionTests {
         // and 4-8 January (spring; Friday 1 January is a bank holiday, the term starts on the 4th).
         let nov = suspension("a", "2026-11-02", sessions: 16)
         let xmas = suspension("x", "2026-12-14", sessions: 20)
-        #expect(ExclusionYear.sessionsByDay(xmas, calendar: F.calendar2026).map { $0.day.description } == [
-            "2026-12-14", "2026-12-15", "2026-12-16", "2026-12-17", "2026-12-18",
-            "2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08",
-        ])
+        #expect(
+            ExclusionYear.sessionsByDay(xmas, calendar: F.calendar2026).map { $0.day.description } == [
+                "2026-12-14", "2026-12-15", "2026-12-16", "2026-12-17", "2026-12-18",
+                "2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08",
+            ])
         // Autumn: 8 + 5 = 13 days, not more than 15 (counting all ten in the autumn made it 18).
         #expect(assess([nov, xmas]).boardReviews.isEmpty)
         // Spring: 5 + 11 = 16 days: the February suspension needs a review.
@@ -153,9 +156,10 @@ struct RulesExclusionTests {
         // Monday 19 July 2027, 5 days: 19-21 July (the summer term ends on the 21st), then the
         // first school days of 2027/28 (not configured in the fixture: weekdays), 1-2 September.
         let s = suspension("j", "2027-07-19", sessions: 10)
-        #expect(ExclusionYear.sessionsByDay(s, calendar: F.calendar2026).map { $0.day.description } == [
-            "2027-07-19", "2027-07-20", "2027-07-21", "2027-09-01", "2027-09-02",
-        ])
+        #expect(
+            ExclusionYear.sessionsByDay(s, calendar: F.calendar2026).map { $0.day.description } == [
+                "2027-07-19", "2027-07-20", "2027-07-21", "2027-09-01", "2027-09-02",
+            ])
         let y1 = assess([s])
         #expect(y1.suspensionSessions == 6 && y1.suspensions == 1)
         let y2 = assess([s], year: AcademicYear(startYear: 2027))
@@ -271,9 +275,10 @@ struct RulesExclusionTests {
     @Test("suspension days: N sessions cover ceil(N/2) school days from the start date, skipping holidays")
     func daysCovered() {
         let s = suspension("x", "2026-10-22", sessions: 5)
-        #expect(ExclusionRules.daysCovered(by: s, calendar: F.calendar2026).map(\.description) == [
-            "2026-10-22", "2026-10-23", "2026-11-02",
-        ])
+        #expect(
+            ExclusionRules.daysCovered(by: s, calendar: F.calendar2026).map(\.description) == [
+                "2026-10-22", "2026-10-23", "2026-11-02",
+            ])
     }
 
     // MARK: permanent exclusion

@@ -83,7 +83,9 @@ enum RulesFixtures {
     }
 
     /// One mark per code, filling AM then PM of successive school days from `start`.
-    static func sessions(_ codes: [String], from start: String = "2026-09-07", upn: UPN = pupil, school: LAESTAB = ashfordSchool)
+    static func sessions(
+        _ codes: [String], from start: String = "2026-09-07", upn: UPN = pupil, school: LAESTAB = ashfordSchool
+    )
         -> [MarkEvent]
     {
         let days = schoolDays(from: start, count: (codes.count + 1) / 2)

@@ -124,7 +124,9 @@ struct RulesEngland2024Tests {
         return events
     }
 
-    func evaluate(_ events: [MarkEvent], pupil: PupilProfile = .unknown, history: EnforcementHistory = .none)
+    func evaluate(
+        _ events: [MarkEvent], pupil: PupilProfile = .unknown, history: EnforcementHistory = .none
+    )
         -> PenaltyAssessment
     {
         PenaltyRules.evaluate(upn: F.pupil, marks: F.counted(events), pupil: pupil, history: history, context: context())

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FrontDoorDomain
 
 /// domain.md "School days": LA school days for deadlines, weekdays that are not bank
@@ -8,23 +9,31 @@ struct SchoolCalendarTests {
     /// Kent's 2025/26 and 2026/27 pattern, as Config/calendar has it.
     static let kent = SchoolCalendar(
         terms: [
-            Term(name: "autumn", start: day("2025-09-01"), end: day("2025-12-19"),
-                 breaks: [Holiday(name: "October half term", start: day("2025-10-27"), end: day("2025-10-31"))]),
-            Term(name: "spring", start: day("2026-01-05"), end: day("2026-04-01"),
-                 breaks: [Holiday(name: "February half term", start: day("2026-02-16"), end: day("2026-02-20"))]),
-            Term(name: "summer", start: day("2026-04-20"), end: day("2026-07-22"),
-                 breaks: [Holiday(name: "May half term", start: day("2026-05-25"), end: day("2026-05-29"))]),
-            Term(name: "autumn", start: day("2026-09-01"), end: day("2026-12-18"),
-                 breaks: [Holiday(name: "October half term", start: day("2026-10-26"), end: day("2026-10-30"))]),
-            Term(name: "spring", start: day("2027-01-04"), end: day("2027-03-25"),
-                 breaks: [Holiday(name: "February half term", start: day("2027-02-15"), end: day("2027-02-19"))]),
-            Term(name: "summer", start: day("2027-04-12"), end: day("2027-07-21"),
-                 breaks: [Holiday(name: "May half term", start: day("2027-05-31"), end: day("2027-06-04"))]),
+            Term(
+                name: "autumn", start: day("2025-09-01"), end: day("2025-12-19"),
+                breaks: [Holiday(name: "October half term", start: day("2025-10-27"), end: day("2025-10-31"))]),
+            Term(
+                name: "spring", start: day("2026-01-05"), end: day("2026-04-01"),
+                breaks: [Holiday(name: "February half term", start: day("2026-02-16"), end: day("2026-02-20"))]),
+            Term(
+                name: "summer", start: day("2026-04-20"), end: day("2026-07-22"),
+                breaks: [Holiday(name: "May half term", start: day("2026-05-25"), end: day("2026-05-29"))]),
+            Term(
+                name: "autumn", start: day("2026-09-01"), end: day("2026-12-18"),
+                breaks: [Holiday(name: "October half term", start: day("2026-10-26"), end: day("2026-10-30"))]),
+            Term(
+                name: "spring", start: day("2027-01-04"), end: day("2027-03-25"),
+                breaks: [Holiday(name: "February half term", start: day("2027-02-15"), end: day("2027-02-19"))]),
+            Term(
+                name: "summer", start: day("2027-04-12"), end: day("2027-07-21"),
+                breaks: [Holiday(name: "May half term", start: day("2027-05-31"), end: day("2027-06-04"))]),
         ],
         bankHolidays: Set(
-            ["2025-08-25", "2025-12-25", "2025-12-26", "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04",
-             "2026-05-25", "2026-08-31", "2026-12-25", "2026-12-28", "2027-01-01", "2027-03-26", "2027-03-29",
-             "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28"].map(day)
+            [
+                "2025-08-25", "2025-12-25", "2025-12-26", "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04",
+                "2026-05-25", "2026-08-31", "2026-12-25", "2026-12-28", "2027-01-01", "2027-03-26", "2027-03-29",
+                "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
+            ].map(day)
         ),
         insetDays: Set(["2025-09-01", "2025-09-02", "2026-09-01", "2026-09-02"].map(day)),
         examPeriods: [ExamPeriod(name: "GCSE and A level 2026", start: day("2026-05-07"), end: day("2026-06-24"))]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FrontDoorDomain
 
 /// events.md: "An event for a school not in schools.csv is accepted; its district is

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import FrontDoorDomain
 
 /// A small deterministic generator, so property-style loops are reproducible.

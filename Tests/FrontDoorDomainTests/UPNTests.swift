@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FrontDoorDomain
 
 /// events.md "Identifiers"; DfE UPN guidance and school census validations 1500–1540.

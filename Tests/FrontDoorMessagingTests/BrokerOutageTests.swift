@@ -3,9 +3,9 @@ import FrontDoorMessaging
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 @Suite("Producer while the broker is down")

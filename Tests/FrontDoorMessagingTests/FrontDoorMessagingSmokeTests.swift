@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FrontDoorMessaging
 
 @Suite struct LibrdkafkaVersionTests {

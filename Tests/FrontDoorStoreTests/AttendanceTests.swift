@@ -171,7 +171,8 @@ struct AttendanceTests {
             try await database.withTransaction { tx throws in
                 #expect(
                     try await tx.upsertPupil(
-                        PupilRecord(upn: upn, fsm: false, sen: "N", cla: false, yearGroup: 7, dateOfBirth: day("2015-03-02"), characteristicsTime: .at(100))
+                        PupilRecord(
+                            upn: upn, fsm: false, sen: "N", cla: false, yearGroup: 7, dateOfBirth: day("2015-03-02"), characteristicsTime: .at(100))
                     )
                 )
                 // Older: ignored.

@@ -28,7 +28,9 @@ struct CaseTests {
         )
     }
 
-    static func cmeCase(_ id: String, dueBy: String?, upn: String? = nil, childKey: String? = nil, kind: String = "cme")
+    static func cmeCase(
+        _ id: String, dueBy: String?, upn: String? = nil, childKey: String? = nil, kind: String = "cme"
+    )
         -> CaseRecord
     {
         CaseRecord(
@@ -125,7 +127,9 @@ struct CaseTests {
                 windowEnd: day("2026-11-13"), priorNotices: 0, recommendedAction: "notice-to-improve", createdAt: .at(0)
             )
         }
-        func decision(_ id: String, caseId: String, _ decision: String, on date: String, parent: String = "P1")
+        func decision(
+            _ id: String, caseId: String, _ decision: String, on date: String, parent: String = "P1"
+        )
             -> EnforcementDecisionRecord
         {
             EnforcementDecisionRecord(

@@ -34,7 +34,9 @@ struct TransactionTests {
         try await tx.audit(rule: "test", subjectRef: "c1", decision: "notify")
     }
 
-    static func snapshot(_ database: FrontDoorDatabase) async throws -> (
+    static func snapshot(
+        _ database: FrontDoorDatabase
+    ) async throws -> (
         offsets: [Int32: Int64], processed: Bool, marks: Int, unsent: Int, audit: Int
     ) {
         try await database.withTransaction(readOnly: true) { tx throws in

@@ -66,13 +66,15 @@ struct ValueTests {
         #expect(try DatabaseConfiguration(url: "postgres://u:p@[::1]:5433/d").host == "::1")
     }
 
-    @Test("a bad database URL is refused without echoing the password", arguments: [
-        "mysql://u:secret-pw@host/db",
-        "postgres://u:secret-pw@/db",
-        "postgres://:secret-pw@host/db",
-        "postgres://u:secret-pw@host/db?sslmode=sometimes",
-        "not a url at all secret-pw",
-    ])
+    @Test(
+        "a bad database URL is refused without echoing the password",
+        arguments: [
+            "mysql://u:secret-pw@host/db",
+            "postgres://u:secret-pw@/db",
+            "postgres://:secret-pw@host/db",
+            "postgres://u:secret-pw@host/db?sslmode=sometimes",
+            "not a url at all secret-pw",
+        ])
     func badDatabaseURL(url: String) {
         let error = #expect(throws: StoreError.self) { try DatabaseConfiguration(url: url) }
         #expect(error?.code == .invalidConfiguration)

@@ -104,7 +104,9 @@ struct AmendmentsAndDuplicatesTests {
         }
         let (expected, actual) = try await (cleanRun, scrambledRun)
 
-        #expect(actual.totals == expected.totals, "scrambled \(actual.totals) vs clean \(expected.totals): \(actual.totals.difference(from: expected.totals))")
+        #expect(
+            actual.totals == expected.totals,
+            "scrambled \(actual.totals) vs clean \(expected.totals): \(actual.totals.difference(from: expected.totals))")
         // The same figures as worked out by hand.
         let year = "2026/27"
         #expect(actual.totals.yearAttendance.contains("\(amended) \(year) 33 30 0 3 0 0"), "\(actual.totals.yearAttendance)")

@@ -46,7 +46,13 @@ struct BadInputTests {
             ("value-too-large", variant { $0["padding"] = String(repeating: "x", count: 300 * 1024) }),
             ("unknown-type", variant { $0["type"] = "attendance.mark.v2" }),
             ("missing-field", variant { setData(&$0, "upn", nil) }),
-            ("invalid-upn", variant { setData(&$0, "upn", wrongCheckLetter); $0["subject"] = wrongCheckLetter }),
+            (
+                "invalid-upn",
+                variant {
+                    setData(&$0, "upn", wrongCheckLetter)
+                    $0["subject"] = wrongCheckLetter
+                }
+            ),
             ("unknown-register-code", variant { setData(&$0, "code", "H") }),  // not in the 2024 set
             ("not-a-school-day", variant { setData(&$0, "date", "2026-09-12") }),  // a Saturday
             ("not-a-school-day", variant { setData(&$0, "date", "2026-12-25") }),  // Christmas Day, a Friday

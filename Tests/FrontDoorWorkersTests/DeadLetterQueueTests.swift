@@ -3,9 +3,10 @@ import Foundation
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-@testable import FrontDoorWorkers
 import Synchronization
 import Testing
+
+@testable import FrontDoorWorkers
 
 /// "The DLQ can always take a reject" (issue 8, item 3; events.md, "Envelope"): a reject that the
 /// DLQ refuses for its size goes there as a stub (headers, size, SHA-256 of the value), and one
@@ -24,8 +25,9 @@ struct DeadLetterQueueTests {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    @Test("a 1,040,000-byte value is dead-lettered as a stub with its size and hash, and the partition moves on",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "a 1,040,000-byte value is dead-lettered as a stub with its size and hash, and the partition moves on",
+        .timeLimit(.minutes(3)))
     func oversizedRejectGoesAsAStub() async throws {
         let pipeline = Pipeline("dlqstub", inputPartitions: 1)
         try await pipeline.createTopics()
@@ -55,8 +57,10 @@ struct DeadLetterQueueTests {
         try await TestDatabase.with { db in
             let reader = try OutputReader(topics: pipeline.dlqTopics)
             defer { Task { await reader.close() } }
-            let reports = try await InProcessWorkers.with([.attendance], relay: false, database: db.store,
-                                                          settings: pipeline.settings(databaseURL: db.url)) { workers in
+            let reports = try await InProcessWorkers.with(
+                [.attendance], relay: false, database: db.store,
+                settings: pipeline.settings(databaseURL: db.url)
+            ) { workers in
                 let producer = try Self.largeMessageProducer()
                 var reports: [KafkaDeliveryReport] = []
                 for r in await producer.send(messages) { reports.append(try r.get()) }
@@ -85,8 +89,9 @@ struct DeadLetterQueueTests {
         }
     }
 
-    @Test("a reject the DLQ refuses even as a stub is recorded in rejected_events, and the partition moves on",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "a reject the DLQ refuses even as a stub is recorded in rejected_events, and the partition moves on",
+        .timeLimit(.minutes(3)))
     func rejectRefusedEvenAsAStubIsRecorded() async throws {
         let pipeline = Pipeline("dlqnone", inputPartitions: 1)
         try await pipeline.createTopics()

@@ -69,7 +69,8 @@ struct ExclusionsReferralsEndToEndTests {
             try await InProcessWorkers.with([.exclusions, .referrals], scheduler: false, database: db.store, settings: settings) { _ in
                 // The school's referral first (referrals are keyed by id, so on different partitions).
                 let first = try await Pipeline.produce(exclusions + [margate, london, bySchool])
-                try await pipeline.waitUntilConsumed(db, worker: "exclusions", ends: Pipeline.endOffsets(first).filter { $0.key.topic == t.exclusions })
+                try await pipeline.waitUntilConsumed(
+                    db, worker: "exclusions", ends: Pipeline.endOffsets(first).filter { $0.key.topic == t.exclusions })
                 try await pipeline.waitUntilConsumed(db, worker: "referrals", ends: Pipeline.endOffsets(first).filter { $0.key.topic == t.referrals })
                 let second = try await Pipeline.produce([byPolice])
                 try await pipeline.waitUntilConsumed(db, worker: "referrals", ends: Pipeline.endOffsets(second))
@@ -94,8 +95,10 @@ struct ExclusionsReferralsEndToEndTests {
             // The summer-spanning suspension's September days count in 2027/28 (loaded from the year before).
             let spanningOut = notifications.filter { $0.upn == spanning }
             #expect(spanningOut.map(\.kind) == ["suspensions-threshold"])
-            #expect(spanningOut.first?.field("notificationId") == NotificationDecisions.notificationId(
-                .suspensionsThreshold, key: [spanning, "2027/28", "cap", canterbury.laestab.value]))
+            #expect(
+                spanningOut.first?.field("notificationId")
+                    == NotificationDecisions.notificationId(
+                        .suspensionsThreshold, key: [spanning, "2027/28", "cap", canterbury.laestab.value]))
 
             // Postcode routing.
             let byPostcode = notifications.filter { $0.upn == nil }

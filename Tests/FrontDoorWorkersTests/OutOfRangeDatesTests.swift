@@ -25,7 +25,8 @@ struct OutOfRangeDatesTests {
         let yearOne = try #require(LocalDate(iso: "0001-01-01"))
         let endOfTime = try #require(RFC3339.parse("9999-12-31T12:00:00Z"))
 
-        let badMark = Events.mark(id: "mark-year-one", upn: upn, laestab: laestab, date: yearOne, session: "AM", code: "O", time: Events.time(monday, 9))
+        let badMark = Events.mark(
+            id: "mark-year-one", upn: upn, laestab: laestab, date: yearOne, session: "AM", code: "O", time: Events.time(monday, 9))
         let goodMark = Events.mark(id: "mark-after", upn: upn, laestab: laestab, date: monday, session: "AM", code: "/")
         func referral(_ id: String, _ time: Date) -> [UInt8] {
             Events.referral(

@@ -72,15 +72,24 @@ struct PenaltyRulesEndToEndTests {
                 let ntiCase = try #require(nti.field("caseId"))
                 let leaveCase = try #require(leave.field("caseId"))
                 let decisions = [
-                    (ntiCase, Events.decision(
-                        id: "d-nti", caseId: ntiCase, decision: "notice-to-improve-issued",
-                        decidedOn: Events.date("2026-10-05"), time: Events.time(Events.date("2026-10-05"), 12))),
-                    (leaveCase, Events.decision(
-                        id: "d-pn", caseId: leaveCase, decision: "penalty-notice-issued",
-                        decidedOn: Events.date("2026-10-05"), time: Events.time(Events.date("2026-10-05"), 12))),
-                    (leaveCase, Events.decision(
-                        id: "d-pn-withdrawn", caseId: leaveCase, decision: "penalty-notice-withdrawn",
-                        decidedOn: Events.date("2026-10-09"), time: Events.time(Events.date("2026-10-09"), 12))),
+                    (
+                        ntiCase,
+                        Events.decision(
+                            id: "d-nti", caseId: ntiCase, decision: "notice-to-improve-issued",
+                            decidedOn: Events.date("2026-10-05"), time: Events.time(Events.date("2026-10-05"), 12))
+                    ),
+                    (
+                        leaveCase,
+                        Events.decision(
+                            id: "d-pn", caseId: leaveCase, decision: "penalty-notice-issued",
+                            decidedOn: Events.date("2026-10-05"), time: Events.time(Events.date("2026-10-05"), 12))
+                    ),
+                    (
+                        leaveCase,
+                        Events.decision(
+                            id: "d-pn-withdrawn", caseId: leaveCase, decision: "penalty-notice-withdrawn",
+                            decidedOn: Events.date("2026-10-09"), time: Events.time(Events.date("2026-10-09"), 12))
+                    ),
                 ]
                 reports = try await Pipeline.produce(
                     decisions.map { KafkaProducerMessage(topic: t.decisions, key: Array($0.0.utf8), value: $0.1) })
@@ -102,7 +111,8 @@ struct PenaltyRulesEndToEndTests {
             #expect(reviews.count == 3, "each review once: \(reviews.map(\.kind))")
             #expect(out.filter { $0.topic != t.enforcement }.isEmpty, "no dead letter")
             let after = try #require(reviews.first { $0.upn == truant && $0.field("recommendedAction") == "penalty-notice" })
-            #expect(after.field("caseId") != reviews.first { $0.upn == truant && $0.field("recommendedAction") == "notice-to-improve" }?.field("caseId"))
+            #expect(
+                after.field("caseId") != reviews.first { $0.upn == truant && $0.field("recommendedAction") == "notice-to-improve" }?.field("caseId"))
             #expect(after.field("amountPence") == "8000")
             #expect(after.data["reasons"] as? [String] == ["after-notice-to-improve"])
             #expect(after.field("unauthorisedSessions") == "1")

@@ -12,8 +12,9 @@ import Testing
 /// with backoff and counted.
 @Suite("Relay retries")
 struct RelayRetryTests {
-    @Test("an undeliverable outbox row does not delay another unit's notifications and is retried with backoff",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "an undeliverable outbox row does not delay another unit's notifications and is retried with backoff",
+        .timeLimit(.minutes(3)))
     func undeliverableRowDoesNotDelayOthers() async throws {
         // One row per claim, so an undeliverable row at the head of the queue would block every
         // row behind it if it stayed there.

@@ -15,9 +15,11 @@ struct ReportPageTests {
             "Thanet", "Tonbridge and Malling", "Tunbridge Wells",
         ]
         func d(_ s: String) -> Decimal { Decimal(string: s)! }
-        func year(_ name: String, permanent: [Int], suspensions: [Int], primary: Decimal, secondary: Decimal, overall: Decimal,
-                  pa: Decimal, severe: Decimal, fsm: Decimal, sen: Decimal, ehcp: Decimal, cme: Int, resolved: Int, found: Decimal,
-                  reviews: Int, reasons: [String: Int]) -> YearOutcomes {
+        func year(
+            _ name: String, permanent: [Int], suspensions: [Int], primary: Decimal, secondary: Decimal, overall: Decimal,
+            pa: Decimal, severe: Decimal, fsm: Decimal, sen: Decimal, ehcp: Decimal, cme: Int, resolved: Int, found: Decimal,
+            reviews: Int, reasons: [String: Int]
+        ) -> YearOutcomes {
             var by: [String: DistrictOutcomes] = [:]
             for (i, name) in districts.enumerated() {
                 let shift = Decimal(i % 5) / 10 - Decimal(2) / 10
@@ -33,8 +35,9 @@ struct ReportPageTests {
                     enforcementReviews: reviews / 12)
             }
             by["unassigned"] = DistrictOutcomes(
-                attendance: AttendanceOutcomes(overallPct: d("93.1"), persistentAbsenceRatePct: d("24.0"), severeAbsenceRatePct: d("3.1"),
-                                               sessionsRecorded: 41_220),
+                attendance: AttendanceOutcomes(
+                    overallPct: d("93.1"), persistentAbsenceRatePct: d("24.0"), severeAbsenceRatePct: d("3.1"),
+                    sessionsRecorded: 41_220),
                 absenceReasons: ["I": 1_200, "O": 300], cme: CMEOutcomes(reported: 12, resolved: 10, foundWithinTwoWeeksPct: d("66.7")))
             let figures = DistrictOutcomes(
                 attendance: AttendanceOutcomes(
@@ -49,7 +52,8 @@ struct ReportPageTests {
             return YearOutcomes(academicYear: name, figures: figures, byDistrict: by)
         }
         let previous = year(
-            "2015/16", permanent: [14, 9, 8, 11, 10, 7, 10, 5, 12, 13, 6, 4], suspensions: [620, 431, 402, 515, 498, 377, 540, 260, 583, 640, 430, 420],
+            "2015/16", permanent: [14, 9, 8, 11, 10, 7, 10, 5, 12, 13, 6, 4],
+            suspensions: [620, 431, 402, 515, 498, 377, 540, 260, 583, 640, 430, 420],
             primary: d("95.6"), secondary: d("94.3"), overall: d("95.0"), pa: d("11.9"), severe: d("1.4"), fsm: d("70.0"), sen: d("21.1"),
             ehcp: d("9.2"), cme: 801, resolved: 730, found: d("82.4"), reviews: 2_310,
             reasons: ["I": 3_102_000, "M": 402_100, "O": 389_000, "G": 301_200, "C": 210_400, "N": 98_000, "E": 61_300, "R": 40_100])
@@ -102,8 +106,10 @@ struct ReportPageTests {
     func jsonForm() throws {
         let report = Self.kent()
         let json = report.jsonText()
-        let order = ["\"academicYear\"", "\"attendance\"", "\"absenceReasons\"", "\"exclusions\"", "\"cme\"", "\"enforcementReviews\"",
-                     "\"byDistrict\"", "\"previous\"", "\"change\""]
+        let order = [
+            "\"academicYear\"", "\"attendance\"", "\"absenceReasons\"", "\"exclusions\"", "\"cme\"", "\"enforcementReviews\"",
+            "\"byDistrict\"", "\"previous\"", "\"change\"",
+        ]
         let positions = order.map { json.range(of: $0)!.lowerBound }
         #expect(positions == positions.sorted())
         #expect(json.contains("\"primaryPct\": 96.0,"))

@@ -97,8 +97,10 @@ final class ReportScenario {
         return out
     }
 
-    func markEvent(_ upn: String, _ laestab: String, _ date: LocalDate, _ session: String, _ code: String, time: Date, id: String,
-                   pupil: [String: Any]? = nil) {
+    func markEvent(
+        _ upn: String, _ laestab: String, _ date: LocalDate, _ session: String, _ code: String, time: Date, id: String,
+        pupil: [String: Any]? = nil
+    ) {
         var data: [String: Any] = ["upn": upn, "laestab": laestab, "date": date.description, "session": session, "code": code]
         if code == "L" { data["minutesLate"] = 12 }
         if let pupil { data["pupil"] = pupil }
@@ -114,8 +116,9 @@ final class ReportScenario {
         for (i, day) in days.enumerated() {
             for (k, session) in ["AM", "PM"].enumerated() {
                 let code = self.code(pattern, session: k)
-                markEvent(upn, school, day, session, code, time: Self.at(day, k == 0 ? 8 : 12, 5 + i % 7), id: "m-\(upn)-\(day)-\(session)",
-                          pupil: i == 0 && k == 0 ? pupil : nil)
+                markEvent(
+                    upn, school, day, session, code, time: Self.at(day, k == 0 ? 8 : 12, 5 + i % 7), id: "m-\(upn)-\(day)-\(session)",
+                    pupil: i == 0 && k == 0 ? pupil : nil)
             }
         }
     }
@@ -163,8 +166,10 @@ final class ReportScenario {
                 ReportTestEvent(
                     stream: .exclusions, key: upn, id: "r-\(id)", source: "urn:laestab:\(school)", type: "exclusion.rescinded.v1",
                     time: issued.addingTimeInterval(3 * 86_400), subject: upn,
-                    data: ["exclusionId": id, "laestab": school, "upn": upn, "outcome": "reinstated-by-governors",
-                           "effectiveDate": start.adding(days: 3).description]))
+                    data: [
+                        "exclusionId": id, "laestab": school, "upn": upn, "outcome": "reinstated-by-governors",
+                        "effectiveDate": start.adding(days: 3).description,
+                    ]))
         }
         exclusions.append(Exclusion(year: year, laestab: school, permanent: permanent, fsm: truth.fsm, sen: truth.sen, rescinded: rescind))
     }
@@ -218,8 +223,12 @@ final class ReportScenario {
 
     func buildYear(startYear: Int) {
         let days = schoolDays(from: LocalDate(year: startYear, month: 9, day: 8)!, count: 24)
-        let A = Self.primaryAshford, B = Self.primaryCanterbury, C = Self.secondaryAshford, D = Self.secondaryCanterbury
-        let S = Self.specialDartford, U = Self.unknownSchool
+        let A = Self.primaryAshford
+        let B = Self.primaryCanterbury
+        let C = Self.secondaryAshford
+        let D = Self.secondaryCanterbury
+        let S = Self.specialDartford
+        let U = Self.unknownSchool
         var regular: [String] = []
         for school in [A, B, C, D, A, B, C, D, A, B, C, D, A, B, C, D, S, S, U, U] {
             let p = upn(school: school)
@@ -269,8 +278,9 @@ final class ReportScenario {
             // Reported not FSM with the exclusion, FSM on a later mark: the exclusion's snapshot counts.
             laterFsmPupil = upn(school: U)
             register(laterFsmPupil, at: U, days: Array(days.prefix(23)), pattern: .regular, pupil: characteristics(fsm: false, sen: "N"))
-            markEvent(laterFsmPupil, U, days[23], "AM", "/", time: Self.at(days[23], 8, 5), id: "m-\(laterFsmPupil)-\(days[23])-AM",
-                      pupil: characteristics(fsm: true, sen: "N"))
+            markEvent(
+                laterFsmPupil, U, days[23], "AM", "/", time: Self.at(days[23], 8, 5), id: "m-\(laterFsmPupil)-\(days[23])-AM",
+                pupil: characteristics(fsm: true, sen: "N"))
             markEvent(laterFsmPupil, U, days[23], "PM", "\\", time: Self.at(days[23], 12, 5), id: "m-\(laterFsmPupil)-\(days[23])-PM")
         }
     }
@@ -299,9 +309,13 @@ final class ReportScenario {
     }
 
     func buildExclusionsAndReferrals() {
-        let A = Self.primaryAshford, B = Self.primaryCanterbury, C = Self.secondaryAshford, D = Self.secondaryCanterbury
+        let A = Self.primaryAshford
+        let B = Self.primaryCanterbury
+        let C = Self.secondaryAshford
+        let D = Self.secondaryCanterbury
         let U = Self.unknownSchool
-        let y25 = "2025/26", y26 = "2026/27"
+        let y25 = "2025/26"
+        let y26 = "2026/27"
         func d(_ y: Int, _ m: Int, _ day: Int) -> LocalDate { LocalDate(year: y, month: m, day: day)! }
 
         // 2025/26: ten permanent exclusions, 7 FSM (70.0%), 2 SEN support (20.0%), 1 EHC plan (10.0%).
@@ -310,17 +324,20 @@ final class ReportScenario {
             (U, false, "N"), (B, false, "N"), (C, false, "N"),
         ]
         for (i, (school, fsm, sen)) in perm25.enumerated() {
-            exclusion(year: y25, school: school, upn: upn(school: school), permanent: true, start: d(2025, 10, 6 + i % 5),
-                      snapshot: (fsm, sen), truth: (fsm, sen))
+            exclusion(
+                year: y25, school: school, upn: upn(school: school), permanent: true, start: d(2025, 10, 6 + i % 5),
+                snapshot: (fsm, sen), truth: (fsm, sen))
         }
         for (i, school) in [A, B, C, D, A, C, D].enumerated() {
-            exclusion(year: y25, school: school, upn: upn(school: school), permanent: false, start: d(2025, 9, 22 + i % 5),
-                      snapshot: (false, "N"), truth: (false, "N"))
+            exclusion(
+                year: y25, school: school, upn: upn(school: school), permanent: false, start: d(2025, 9, 22 + i % 5),
+                snapshot: (false, "N"), truth: (false, "N"))
         }
         // A suspension late in the year still belongs to 2025/26; a rescinded one counts nowhere.
         exclusion(year: y25, school: C, upn: upn(school: C), permanent: false, start: d(2026, 7, 15), snapshot: (true, "N"), truth: (true, "N"))
-        exclusion(year: y25, school: D, upn: upn(school: D), permanent: false, start: d(2025, 9, 29), snapshot: (true, "K"),
-                  truth: (true, "K"), rescind: true)
+        exclusion(
+            year: y25, school: D, upn: upn(school: D), permanent: false, start: d(2025, 9, 29), snapshot: (true, "K"),
+            truth: (true, "K"), rescind: true)
 
         // 2026/27: sixteen permanent exclusions (13 here, 3 below): FSM 5 (31.25 → 31.3), SEN support 3 (18.75 → 18.8),
         // EHC plan 1 (6.25 → 6.3: half up, where half-even would give 6.2).
@@ -338,43 +355,54 @@ final class ReportScenario {
         // Snapshot "not FSM" though the pupil's record says FSM by the end: the snapshot counts.
         exclusion(year: y26, school: U, upn: laterFsmPupil, permanent: true, start: start26, snapshot: (false, "N"), truth: (false, "N"))
         // Rescinded: an FSM pupil with an EHC plan, which would change every share if it counted.
-        exclusion(year: y26, school: A, upn: upn(school: A), permanent: true, start: start26, snapshot: (true, "E"), truth: (true, "E"),
-                  rescind: true)
+        exclusion(
+            year: y26, school: A, upn: upn(school: A), permanent: true, start: start26, snapshot: (true, "E"), truth: (true, "E"),
+            rescind: true)
         for school in [A, C, D, B, U] {
-            exclusion(year: y26, school: school, upn: upn(school: school), permanent: false, start: d(2026, 10, 5), snapshot: (false, "N"),
-                      truth: (false, "N"))
+            exclusion(
+                year: y26, school: school, upn: upn(school: school), permanent: false, start: d(2026, 10, 5), snapshot: (false, "N"),
+                truth: (false, "N"))
         }
-        exclusion(year: y26, school: C, upn: upn(school: C), permanent: false, start: d(2026, 10, 6), snapshot: (false, "N"),
-                  truth: (false, "N"), rescind: true)
+        exclusion(
+            year: y26, school: C, upn: upn(school: C), permanent: false, start: d(2026, 10, 6), snapshot: (false, "N"),
+            truth: (false, "N"), rescind: true)
 
         // CME referrals. "Found by" is the 10th LA school day after the day received, counted
         // by hand from Config/calendar (INSET days 1–2 September, half terms from late October).
         // 2025/26: received Mon 15 Sep 2025 → 16,17,18,19,22,23,24,25,26,29 → 29 Sep.
-        referral(year: y25, school: A, received: d(2025, 9, 15), resolvedOn: d(2025, 9, 29), outcome: "returned-to-school",
-                 foundBy: d(2025, 9, 29))
-        referral(year: y25, school: C, received: d(2025, 9, 16), resolvedOn: d(2025, 9, 17), outcome: "returned-to-school",
-                 foundBy: d(2025, 9, 30))
+        referral(
+            year: y25, school: A, received: d(2025, 9, 15), resolvedOn: d(2025, 9, 29), outcome: "returned-to-school",
+            foundBy: d(2025, 9, 29))
+        referral(
+            year: y25, school: C, received: d(2025, 9, 16), resolvedOn: d(2025, 9, 17), outcome: "returned-to-school",
+            foundBy: d(2025, 9, 30))
         referral(year: y25, school: D, received: d(2025, 9, 17), resolvedOn: nil, outcome: nil, foundBy: d(2025, 10, 1))
         // Received Mon 20 Jul 2026 (2025/26), two days before the summer holiday: 21, 22 Jul, then
         // 3, 4, 7, 8, 9, 10, 11, 14 Sep 2026 (1–2 Sep are INSET days) → 14 Sep. Found on 11 Sep:
         // within two weeks of school, though 53 calendar days later.
-        referral(year: y25, school: B, received: d(2026, 7, 20), resolvedOn: d(2026, 9, 11), outcome: "found-new-school",
-                 foundBy: d(2026, 9, 14))
+        referral(
+            year: y25, school: B, received: d(2026, 7, 20), resolvedOn: d(2026, 9, 11), outcome: "found-new-school",
+            foundBy: d(2026, 9, 14))
         // 2026/27: received Mon 14 Sep 2026 → 15,16,17,18,21,22,23,24,25,28 → 28 Sep.
-        referral(year: y26, school: A, received: d(2026, 9, 14), resolvedOn: d(2026, 9, 28), outcome: "returned-to-school",
-                 foundBy: d(2026, 9, 28))
-        referral(year: y26, school: C, received: d(2026, 9, 14), resolvedOn: d(2026, 9, 29), outcome: "returned-to-school",
-                 foundBy: d(2026, 9, 28))
+        referral(
+            year: y26, school: A, received: d(2026, 9, 14), resolvedOn: d(2026, 9, 28), outcome: "returned-to-school",
+            foundBy: d(2026, 9, 28))
+        referral(
+            year: y26, school: C, received: d(2026, 9, 14), resolvedOn: d(2026, 9, 29), outcome: "returned-to-school",
+            foundBy: d(2026, 9, 28))
         referral(year: y26, school: B, received: d(2026, 9, 15), resolvedOn: d(2026, 9, 16), outcome: "not-found", foundBy: d(2026, 9, 29))
         referral(year: y26, school: D, received: d(2026, 9, 16), resolvedOn: nil, outcome: nil, foundBy: d(2026, 9, 30))
-        referral(year: y26, school: nil, received: d(2026, 9, 17), resolvedOn: d(2026, 9, 18), outcome: "moved-out-of-area",
-                 foundBy: d(2026, 10, 1))
+        referral(
+            year: y26, school: nil, received: d(2026, 9, 17), resolvedOn: d(2026, 9, 18), outcome: "moved-out-of-area",
+            foundBy: d(2026, 10, 1))
         // Received Mon 21 Sep → 22,23,24,25,28,29,30 Sep, 1, 2, 5 Oct → 5 Oct.
-        referral(year: y26, school: U, received: d(2026, 9, 21), resolvedOn: d(2026, 10, 2), outcome: "elective-home-education",
-                 foundBy: d(2026, 10, 5))
+        referral(
+            year: y26, school: U, received: d(2026, 9, 21), resolvedOn: d(2026, 10, 2), outcome: "elective-home-education",
+            foundBy: d(2026, 10, 5))
         // Not a CME referral: in no CME figure.
-        referral(year: y26, reason: "attendance-concern", school: A, received: d(2026, 9, 22), resolvedOn: d(2026, 9, 23),
-                 outcome: "no-further-action", foundBy: d(2026, 10, 6))
+        referral(
+            year: y26, reason: "attendance-concern", school: A, received: d(2026, 9, 22), resolvedOn: d(2026, 9, 23),
+            outcome: "no-further-action", foundBy: d(2026, 10, 6))
     }
 
     // MARK: The truth
@@ -556,7 +584,10 @@ final class ReportScenario {
         for code in Set(c.absenceReasons.keys).union(p.absenceReasons.keys) {
             reasons[code] = (c.absenceReasons[code] ?? 0) - (p.absenceReasons[code] ?? 0)
         }
-        let ca = c.attendance, pa = p.attendance, cx = c.exclusions, px = p.exclusions
+        let ca = c.attendance
+        let pa = p.attendance
+        let cx = c.exclusions
+        let px = p.exclusions
         return DistrictOutcomes(
             attendance: AttendanceOutcomes(
                 primaryPct: d(ca.primaryPct, pa.primaryPct), secondaryPct: d(ca.secondaryPct, pa.secondaryPct),

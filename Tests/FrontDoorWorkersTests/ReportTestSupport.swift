@@ -182,8 +182,9 @@ struct ReportPipeline {
     }
 
     func deleteTopics() async {
-        guard let admin = try? KafkaAdmin(
-            configuration: KafkaAdminConfiguration(bootstrapServers: settings.brokers), logger: ReportTestEnvironment.logger)
+        guard
+            let admin = try? KafkaAdmin(
+                configuration: KafkaAdminConfiguration(bootstrapServers: settings.brokers), logger: ReportTestEnvironment.logger)
         else { return }
         let t = settings.topics
         for topic in t.inputs + t.inputs.map(t.dlq(of:)) { try? await admin.deleteTopic(topic) }
@@ -208,12 +209,15 @@ struct ReportPipeline {
         let logger = ReportTestEnvironment.logger
         let producer = try KafkaProducer(configuration: settings.producerConfiguration(clientID: "report-tests-dlq"), logger: logger)
         let workers = [
-            BatchWorker(handler: AttendanceHandler(config: config, settings: settings), database: database, dlqProducer: producer,
-                        settings: settings, logger: logger),
-            BatchWorker(handler: ExclusionHandler(config: config, settings: settings), database: database, dlqProducer: producer,
-                        settings: settings, logger: logger),
-            BatchWorker(handler: ReferralHandler(config: config, settings: settings), database: database, dlqProducer: producer,
-                        settings: settings, logger: logger),
+            BatchWorker(
+                handler: AttendanceHandler(config: config, settings: settings), database: database, dlqProducer: producer,
+                settings: settings, logger: logger),
+            BatchWorker(
+                handler: ExclusionHandler(config: config, settings: settings), database: database, dlqProducer: producer,
+                settings: settings, logger: logger),
+            BatchWorker(
+                handler: ReferralHandler(config: config, settings: settings), database: database, dlqProducer: producer,
+                settings: settings, logger: logger),
         ]
         defer { Task { await producer.close() } }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -326,11 +330,12 @@ enum ReportBrowser {
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--disable-background-networking", "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
-        ] + arguments
+        process.arguments =
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+            ] + arguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -523,14 +523,17 @@ struct FieldReader {
     private func checkLength(_ key: String, _ s: String, _ length: ClosedRange<Int>) throws(Reject) -> String {
         guard length.contains(s.unicodeScalars.count) else {
             let upper = length.upperBound == Int.max ? "" : " to \(length.upperBound)"
-            throw malformed(key, length.upperBound == Int.max ? "at least \(length.lowerBound) characters long" : "\(length.lowerBound)\(upper) characters long")
+            throw malformed(
+                key, length.upperBound == Int.max ? "at least \(length.lowerBound) characters long" : "\(length.lowerBound)\(upper) characters long")
         }
         return s
     }
 
     func int(_ key: String, _ range: ClosedRange<Int>) throws(Reject) -> Int {
         let v = try required(key)
-        guard let i = v.integerValue, range.contains(i) else { throw malformed(key, "a whole number from \(range.lowerBound) to \(range.upperBound)") }
+        guard let i = v.integerValue, range.contains(i) else {
+            throw malformed(key, "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
         return i
     }
 
@@ -618,7 +621,8 @@ struct FieldReader {
                 reason = error
             }
         }
-        throw Reject(.invalidUPN, "Field \(name(key)) is not a valid UPN: \(reason.description) [census rule \(reason.censusRule)].", field: name(key))
+        throw Reject(
+            .invalidUPN, "Field \(name(key)) is not a valid UPN: \(reason.description) [census rule \(reason.censusRule)].", field: name(key))
     }
 
     func laestab(_ key: String) throws(Reject) -> LAESTAB {

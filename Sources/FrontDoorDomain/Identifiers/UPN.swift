@@ -76,9 +76,13 @@ public struct UPN: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         let digits = chars[0...10].compactMap(\.digitValue)
         guard digits.count == 11 else { return nil }
         let lastValue: Int
-        if let digit = chars[11].digitValue { lastValue = digit }
-        else if let i = checkAlphabet.firstIndex(of: chars[11]) { lastValue = i }
-        else { return nil }
+        if let digit = chars[11].digitValue {
+            lastValue = digit
+        } else if let i = checkAlphabet.firstIndex(of: chars[11]) {
+            lastValue = i
+        } else {
+            return nil
+        }
         var sum = lastValue * 13
         for (offset, d) in digits.enumerated() { sum += d * (offset + 2) }
         return checkAlphabet[sum % 23]

@@ -172,7 +172,6 @@ public struct AttendanceStatistics: Hashable, Sendable {
     /// Absence %, one decimal place rounded half up; nil with no possible sessions.
     public var absencePct: Double? { absence.percent }
 
-
     /// Figures for the audit trail.
     public var auditFigures: [String: String] {
         [

@@ -244,7 +244,9 @@ public enum ReferralRules {
     /// enqueues it once; `createdAt` is the start of the first overdue day in England
     /// (not the scheduler's clock) and `dueBy` the next school day after the deadline,
     /// so every call yields the same notification.
-    public static func cmeOverdue(case c: CMECaseState, today: LocalDate, context: RuleContext) -> (
+    public static func cmeOverdue(
+        case c: CMECaseState, today: LocalDate, context: RuleContext
+    ) -> (
         notification: EarlyHelpNotification, audit: AuditEntry
     )? {
         cmeOverdue(case: c, deadline: cmeDueDate(receivedOn: c.receivedOn, context: context), today: today, context: context)
@@ -254,7 +256,9 @@ public enum ReferralRules {
     /// case's stored `due_by`) rather than one recomputed from today's calendar: a calendar
     /// changed since (an added closure day) cannot move a deadline that already passed, so the
     /// scheduler that found the case overdue by its `due_by` always gets its notification.
-    public static func cmeOverdue(case c: CMECaseState, deadline: LocalDate, today: LocalDate, context: RuleContext) -> (
+    public static func cmeOverdue(
+        case c: CMECaseState, deadline: LocalDate, today: LocalDate, context: RuleContext
+    ) -> (
         notification: EarlyHelpNotification, audit: AuditEntry
     )? {
         guard today > deadline else { return nil }

@@ -131,7 +131,8 @@ public struct PupilProfile: Hashable, Sendable, Codable {
     /// Both profiles' flags together (a characteristic known from either source counts).
     public func merging(_ other: PupilProfile) -> PupilProfile {
         let sen: SENStatus =
-            (sen == .ehcPlan || other.sen == .ehcPlan) ? .ehcPlan
+            (sen == .ehcPlan || other.sen == .ehcPlan)
+            ? .ehcPlan
             : (sen == .senSupport || other.sen == .senSupport) ? .senSupport : .none
         return PupilProfile(
             fsm: fsm || other.fsm, sen: sen, cla: cla || other.cla, yearGroup: yearGroup ?? other.yearGroup,

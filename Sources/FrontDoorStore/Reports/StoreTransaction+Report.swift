@@ -183,7 +183,9 @@ extension StoreTransaction {
         """
 
     /// Attendance (per district and county-wide) and absence reasons from one pass over the marks.
-    private func markRows(_ q: OutcomesQuery) async throws -> (
+    private func markRows(
+        _ q: OutcomesQuery
+    ) async throws -> (
         attendance: [(district: String?, attendance: AttendanceOutcomes)],
         reasons: [(district: String?, code: String, sessions: Int)]
     ) {

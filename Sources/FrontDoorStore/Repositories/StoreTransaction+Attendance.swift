@@ -35,7 +35,9 @@ extension StoreTransaction {
 
     /// ``marksThatCount(upn:from:through:)`` for many pupils in one query, keyed by UPN
     /// (pupils without marks are absent).
-    public func marksThatCount(upns: [String], from start: StoreDate, through end: StoreDate) async throws
+    public func marksThatCount(
+        upns: [String], from start: StoreDate, through end: StoreDate
+    ) async throws
         -> [String: [MarkRecord]]
     {
         guard !upns.isEmpty else { return [:] }

@@ -195,7 +195,9 @@ extension StoreTransaction {
 
     /// Records a referral's resolution and returns the updated referral (its ``ReferralRecord/caseId``
     /// tells which case to close), or `nil` for an unknown referral. A second resolution replaces the first.
-    public func resolveReferral(id referralId: String, resolvedOn: StoreDate, outcome: String) async throws
+    public func resolveReferral(
+        id referralId: String, resolvedOn: StoreDate, outcome: String
+    ) async throws
         -> ReferralRecord?
     {
         try await self.map(

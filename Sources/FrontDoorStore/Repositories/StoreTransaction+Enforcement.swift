@@ -71,7 +71,9 @@ extension StoreTransaction {
     /// and not withdrawn, oldest first, each with the parent it went to. A notice is withdrawn
     /// by a `penalty-notice-withdrawn` decision on the same case, for the same parent, on or
     /// after its date (as `PenaltyRules.notWithdrawn` reads the decisions).
-    public func penaltyNotices(upn: String, from start: StoreDate, through end: StoreDate) async throws
+    public func penaltyNotices(
+        upn: String, from start: StoreDate, through end: StoreDate
+    ) async throws
         -> [PenaltyNoticeRecord]
     {
         try await self.map(

@@ -5,7 +5,9 @@ extension StoreTransaction {
     /// (a re-sent or re-consumed event, which must have no second effect).
     ///
     /// The claim is part of the transaction, so a rolled-back batch releases its claims.
-    public func claimEvent(source: String, id: String, topic: String, partition: Int32, offset: Int64) async throws
+    public func claimEvent(
+        source: String, id: String, topic: String, partition: Int32, offset: Int64
+    ) async throws
         -> Bool
     {
         let claimed = try await self.claimEvents([

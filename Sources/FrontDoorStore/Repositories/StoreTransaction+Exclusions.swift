@@ -30,7 +30,9 @@ extension StoreTransaction {
 
     /// Marks an exclusion rescinded and returns it, or `nil` if no such exclusion is stored.
     /// Rescinding twice keeps the latest outcome.
-    public func rescindExclusion(laestab: String, exclusionId: String, outcome: String, effectiveDate: StoreDate)
+    public func rescindExclusion(
+        laestab: String, exclusionId: String, outcome: String, effectiveDate: StoreDate
+    )
         async throws -> ExclusionRecord?
     {
         try await self.map(

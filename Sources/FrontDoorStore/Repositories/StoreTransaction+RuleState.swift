@@ -51,7 +51,9 @@ extension StoreTransaction {
     }
 
     /// ``ruleState(scope:key:forUpdate:)`` decoded with `JSONDecoder` (dates as ISO 8601).
-    public func ruleState<State: Decodable>(_ type: State.Type, scope: String, key: String, forUpdate: Bool = false)
+    public func ruleState<State: Decodable>(
+        _ type: State.Type, scope: String, key: String, forUpdate: Bool = false
+    )
         async throws -> State?
     {
         guard let data = try await self.ruleState(scope: scope, key: key, forUpdate: forUpdate) else { return nil }

@@ -15,8 +15,10 @@ extension StoreTransaction {
             """,
             "load CME case periods"
         ) { row in
-            (try row.get("upn", as: String.self), try row.get("opened_on", as: StoreDate.self),
-             try row.get("closed_on", as: StoreDate?.self))
+            (
+                try row.get("upn", as: String.self), try row.get("opened_on", as: StoreDate.self),
+                try row.get("closed_on", as: StoreDate?.self)
+            )
         }
         var out: [String: [(opened: StoreDate, closed: StoreDate?)]] = [:]
         for (upn, opened, closed) in rows { out[upn, default: []].append((opened, closed)) }

@@ -1,5 +1,5 @@
-import FrontDoorStore
 import Foundation
+import FrontDoorStore
 
 /// `frontdoor report --format html`: one self-contained page for a committee (no scripts, no
 /// fonts, images or styles fetched from anywhere: every chart is inline SVG drawn here, with its
@@ -61,13 +61,15 @@ struct ReportHTML {
         tiles.append(tile("Primary attendance", pct(a.primaryPct), delta: change?.figures.attendance.primaryPct, higherIsBetter: true))
         tiles.append(tile("Secondary attendance", pct(a.secondaryPct), delta: change?.figures.attendance.secondaryPct, higherIsBetter: true))
         tiles.append(
-            tile("Persistent absence", pct(a.persistentAbsenceRatePct), delta: change?.figures.attendance.persistentAbsenceRatePct,
-                 higherIsBetter: false))
+            tile(
+                "Persistent absence", pct(a.persistentAbsenceRatePct), delta: change?.figures.attendance.persistentAbsenceRatePct,
+                higherIsBetter: false))
         tiles.append(tile("Permanent exclusions", ReportFormat.grouped(cur.exclusions.permanent), count: change?.figures.exclusions.permanent))
         tiles.append(tile("Suspensions", ReportFormat.grouped(cur.exclusions.suspensions), count: change?.figures.exclusions.suspensions))
         tiles.append(
-            tile("CME found within two weeks", pct(cur.cme.foundWithinTwoWeeksPct), delta: change?.figures.cme.foundWithinTwoWeeksPct,
-                 higherIsBetter: true, note: "of \(ReportFormat.grouped(cur.cme.reported)) reported"))
+            tile(
+                "CME found within two weeks", pct(cur.cme.foundWithinTwoWeeksPct), delta: change?.figures.cme.foundWithinTwoWeeksPct,
+                higherIsBetter: true, note: "of \(ReportFormat.grouped(cur.cme.reported)) reported"))
         return "<section class=\"tiles\" aria-label=\"Headlines\">\(tiles.joined())</section>"
     }
 
@@ -159,7 +161,8 @@ struct ReportHTML {
         if let c = change?.figures.attendance, let p = prev {
             s += " (\(ppWords(c.primaryPct)) and \(ppWords(c.secondaryPct)) on \(esc(p.academicYear)))"
         }
-        s += ". \(pct(a.persistentAbsenceRatePct)) of pupil enrolments were persistently absent and \(pct(a.severeAbsenceRatePct)) severely absent, over \(ReportFormat.grouped(a.sessionsRecorded)) recorded sessions."
+        s +=
+            ". \(pct(a.persistentAbsenceRatePct)) of pupil enrolments were persistently absent and \(pct(a.severeAbsenceRatePct)) severely absent, over \(ReportFormat.grouped(a.sessionsRecorded)) recorded sessions."
         return s
     }
 
@@ -189,19 +192,23 @@ struct ReportHTML {
             return ReportBarChart(id: id, title: title, rows: r, series: series, domain: 0...top, tick: top / 5, unit: "").svg()
         }
         let shares = [
-            ReportChartRow(label: "Eligible for free school meals", values: pair(\.exclusions.permanentFsmPct), texts: pairText(\.exclusions.permanentFsmPct)),
-            ReportChartRow(label: "SEN support", values: pair(\.exclusions.permanentSenSupportPct), texts: pairText(\.exclusions.permanentSenSupportPct)),
+            ReportChartRow(
+                label: "Eligible for free school meals", values: pair(\.exclusions.permanentFsmPct), texts: pairText(\.exclusions.permanentFsmPct)),
+            ReportChartRow(
+                label: "SEN support", values: pair(\.exclusions.permanentSenSupportPct), texts: pairText(\.exclusions.permanentSenSupportPct)),
             ReportChartRow(label: "EHC plan", values: pair(\.exclusions.permanentEhcpPct), texts: pairText(\.exclusions.permanentEhcpPct)),
         ]
         let shareChart = ReportBarChart(
             id: "chart-permanent-shares", title: "Who was permanently excluded (share of permanent exclusions)", rows: shares,
             series: series, domain: 0...100, tick: 20, unit: "%", width: 860
         ).svg()
-        var lede = "\(ReportFormat.grouped(cur.exclusions.permanent)) permanent exclusions and \(ReportFormat.grouped(cur.exclusions.suspensions)) suspensions in \(esc(cur.academicYear))"
+        var lede =
+            "\(ReportFormat.grouped(cur.exclusions.permanent)) permanent exclusions and \(ReportFormat.grouped(cur.exclusions.suspensions)) suspensions in \(esc(cur.academicYear))"
         if let c = change?.figures.exclusions, let p = prev {
             lede += " (\(countWords(c.permanent)) and \(countWords(c.suspensions)) on \(esc(p.academicYear)))"
         }
-        lede += ". \(pct(cur.exclusions.permanentFsmPct)) of permanently excluded pupils were eligible for free school meals, \(pct(cur.exclusions.permanentSenSupportPct)) had SEN support and \(pct(cur.exclusions.permanentEhcpPct)) an EHC plan."
+        lede +=
+            ". \(pct(cur.exclusions.permanentFsmPct)) of permanently excluded pupils were eligible for free school meals, \(pct(cur.exclusions.permanentSenSupportPct)) had SEN support and \(pct(cur.exclusions.permanentEhcpPct)) an EHC plan."
         let district = cur.district == nil || cur.byDistrict.count > 1
         return """
             <section id="exclusions"><h2>Exclusions</h2>
@@ -219,9 +226,11 @@ struct ReportHTML {
     func cmeSection() -> String {
         var donuts = [ReportDonut(id: "donut-cme-current", year: cur.academicYear, cme: cur.cme, emphasis: true).svg()]
         if let prev { donuts.insert(ReportDonut(id: "donut-cme-previous", year: prev.academicYear, cme: prev.cme, emphasis: false).svg(), at: 0) }
-        var lede = "Schools and agencies reported \(ReportFormat.grouped(cur.cme.reported)) children missing education through the Digital Front Door in \(esc(cur.academicYear)); \(ReportFormat.grouped(cur.cme.resolved)) cases were resolved and \(pct(cur.cme.foundWithinTwoWeeksPct)) of the children were found within two weeks (10 school days)."
+        var lede =
+            "Schools and agencies reported \(ReportFormat.grouped(cur.cme.reported)) children missing education through the Digital Front Door in \(esc(cur.academicYear)); \(ReportFormat.grouped(cur.cme.resolved)) cases were resolved and \(pct(cur.cme.foundWithinTwoWeeksPct)) of the children were found within two weeks (10 school days)."
         if let c = change?.figures.cme, let p = prev {
-            lede += " In \(esc(p.academicYear)): \(ReportFormat.grouped(p.cme.reported)) reported, \(pct(p.cme.foundWithinTwoWeeksPct)) found within two weeks (\(c.foundWithinTwoWeeksPct.map { ReportFormat.signedOneDecimal($0) + " pp" } ?? "–"))."
+            lede +=
+                " In \(esc(p.academicYear)): \(ReportFormat.grouped(p.cme.reported)) reported, \(pct(p.cme.foundWithinTwoWeeksPct)) found within two weeks (\(c.foundWithinTwoWeeksPct.map { ReportFormat.signedOneDecimal($0) + " pp" } ?? "–"))."
         }
         lede += " Enforcement: \(ReportFormat.grouped(cur.enforcementReviews)) penalty-notice reviews were raised for the county's enforcement team"
         if let c = change?.figures.enforcementReviews { lede += " (\(countWords(c)))" }
@@ -282,11 +291,13 @@ struct ReportHTML {
             let d = cur.byDistrict[name]!
             rows += "<tr><th scope=\"row\">\(esc(name))</th>" + cells(d, pct: pct, count: ReportFormat.grouped) + "</tr>"
             if let c = change?.byDistrict[name] {
-                rows += "<tr class=\"chg\"><td>change</td>"
+                rows +=
+                    "<tr class=\"chg\"><td>change</td>"
                     + cells(c, pct: { $0.map { ReportFormat.signedOneDecimal($0) } ?? "–" }, count: ReportFormat.signed) + "</tr>"
             }
         }
-        let total = "<tr class=\"total\"><th scope=\"row\">\(cur.district == nil ? "Kent" : "Total")</th>"
+        let total =
+            "<tr class=\"total\"><th scope=\"row\">\(cur.district == nil ? "Kent" : "Total")</th>"
             + cells(cur.figures, pct: pct, count: ReportFormat.grouped) + "</tr>"
         return """
             <section id="districts"><h2>By district, \(esc(cur.academicYear))</h2>
@@ -447,7 +458,8 @@ struct ReportBarChart {
                     continue
                 }
                 let w = max(x(v) - labelWidth, v > domain.lowerBound ? 1.5 : 0)
-                s += "<rect class=\"\(se.cssClass)\" x=\"\(f(labelWidth))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(bar))\" rx=\"2\"><title>\(esc(se.name)): \(esc(text))</title></rect>"
+                s +=
+                    "<rect class=\"\(se.cssClass)\" x=\"\(f(labelWidth))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(bar))\" rx=\"2\"><title>\(esc(se.name)): \(esc(text))</title></rect>"
                 s += "<text class=\"val \(se.cssClass)-t\" x=\"\(f(labelWidth + w + 5))\" y=\"\(f(y + bar - 3))\">\(esc(text))</text>"
             }
         }
@@ -481,7 +493,8 @@ struct ReportDonut {
         var s = "<svg id=\"\(id)\" class=\"chart donut\" role=\"img\" aria-labelledby=\"\(id)-t\" viewBox=\"0 0 360 130\">"
         s += "<title id=\"\(id)-t\">CME \(esc(year)): \(esc(text)) found within two weeks</title>"
         s += "<circle class=\"ring\" cx=\"65\" cy=\"65\" r=\"\(f(r))\" stroke-width=\"16\"/>"
-        s += "<circle class=\"arc\(emphasis ? "" : " prev")\" cx=\"65\" cy=\"65\" r=\"\(f(r))\" stroke-width=\"16\" stroke-dasharray=\"\(f(c * share)) \(f(c))\" transform=\"rotate(-90 65 65)\"/>"
+        s +=
+            "<circle class=\"arc\(emphasis ? "" : " prev")\" cx=\"65\" cy=\"65\" r=\"\(f(r))\" stroke-width=\"16\" stroke-dasharray=\"\(f(c * share)) \(f(c))\" transform=\"rotate(-90 65 65)\"/>"
         s += "<text class=\"big\" x=\"65\" y=\"72\" text-anchor=\"middle\">\(esc(text))</text>"
         s += "<text class=\"title\" x=\"130\" y=\"30\">\(esc(year))</text>"
         s += "<text x=\"130\" y=\"54\">found within two weeks</text>"

@@ -1,5 +1,5 @@
-import FrontDoorStore
 import Foundation
+import FrontDoorStore
 
 /// `frontdoor report --format json`: the report as one JSON object, keys in the order events.md
 /// lists them, percentages always with one decimal place (`96.0`, not `96`), `null` where a
@@ -7,10 +7,13 @@ import Foundation
 extension OutcomesReport {
     public func jsonText() -> String {
         var out = ""
-        ReportJSON.object(current.jsonMembers + [
-            previous.map { ("previous", ReportJSON.object($0.jsonMembers)) },
-            change.map { ("change", ReportJSON.object($0.jsonMembers(order: current.figures))) },
-        ].compactMap { $0 }).write(to: &out, indent: "")
+        ReportJSON.object(
+            current.jsonMembers
+                + [
+                    previous.map { ("previous", ReportJSON.object($0.jsonMembers)) },
+                    change.map { ("change", ReportJSON.object($0.jsonMembers(order: current.figures))) },
+                ].compactMap { $0 }
+        ).write(to: &out, indent: "")
         return out + "\n"
     }
 }
@@ -56,7 +59,8 @@ enum ReportJSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                     + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
@@ -71,7 +75,10 @@ extension YearOutcomes {
         if let district { members.append(("district", .string(district))) }
         members += figures.jsonMembers(order: figures)
         members.append(
-            ("byDistrict", .object(ReportFormat.orderedDistricts(byDistrict.keys).map { ($0, .object(byDistrict[$0]!.jsonMembers(order: byDistrict[$0]!))) })))
+            (
+                "byDistrict",
+                .object(ReportFormat.orderedDistricts(byDistrict.keys).map { ($0, .object(byDistrict[$0]!.jsonMembers(order: byDistrict[$0]!))) })
+            ))
         return members
     }
 }
@@ -79,7 +86,10 @@ extension YearOutcomes {
 extension OutcomesChange {
     func jsonMembers(order: DistrictOutcomes) -> [(String, ReportJSON)] {
         figures.jsonMembers(order: order) + [
-            ("byDistrict", .object(ReportFormat.orderedDistricts(byDistrict.keys).map { ($0, .object(byDistrict[$0]!.jsonMembers(order: byDistrict[$0]!))) }))
+            (
+                "byDistrict",
+                .object(ReportFormat.orderedDistricts(byDistrict.keys).map { ($0, .object(byDistrict[$0]!.jsonMembers(order: byDistrict[$0]!))) })
+            )
         ]
     }
 }

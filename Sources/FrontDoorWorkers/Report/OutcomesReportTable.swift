@@ -1,5 +1,5 @@
-import FrontDoorStore
 import Foundation
+import FrontDoorStore
 
 /// `frontdoor report --format table`: the same figures laid out for a person at a terminal.
 extension OutcomesReport {
@@ -78,8 +78,10 @@ extension OutcomesReport {
             lines.append("  " + districtRow(name, d, columns: columns, percent: Self.pct, count: ReportFormat.grouped))
             if let c = change?.byDistrict[name] {
                 lines.append(
-                    "  " + districtRow("", c, columns: columns, percent: { $0.map(ReportFormat.signedOneDecimal) ?? "–" },
-                                       count: ReportFormat.signed))
+                    "  "
+                        + districtRow(
+                            "", c, columns: columns, percent: { $0.map(ReportFormat.signedOneDecimal) ?? "–" },
+                            count: ReportFormat.signed))
             }
         }
         lines.append("")

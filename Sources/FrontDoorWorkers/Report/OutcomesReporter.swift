@@ -1,7 +1,7 @@
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorStore
-import Foundation
 
 /// Builds the outcomes report (events.md "Report") from the store: the figures are computed in
 /// PostgreSQL (``StoreTransaction/outcomes(_:)``); this type supplies what only `Config/` knows

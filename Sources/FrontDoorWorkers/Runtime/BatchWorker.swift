@@ -1,8 +1,8 @@
 import Dispatch
+import Foundation
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -1,5 +1,5 @@
-import FrontDoorDomain
 import Foundation
+import FrontDoorDomain
 
 /// One human line for a published notification: unit, kind, priority, due date and a
 /// pseudonymised pupil (``Pseudonymiser/subjectRef(_:)``, keyed). Never a name or a UPN.

@@ -1,6 +1,6 @@
+import Foundation
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -72,7 +72,8 @@ public final class NotificationRelay: Service, Sendable {
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
                     failures += 1
                     let wait = Duration.milliseconds(min(5000, 200 << min(failures, 5)))
-                    logger.warning("relay could not claim notifications; retrying", metadata: ["error": "\(error)", "retryInMs": "\(wait.milliseconds)"])
+                    logger.warning(
+                        "relay could not claim notifications; retrying", metadata: ["error": "\(error)", "retryInMs": "\(wait.milliseconds)"])
                     await sleepUnlessShuttingDown(wait)
                     continue
                 }
@@ -114,7 +115,8 @@ public final class NotificationRelay: Service, Sendable {
             logger.warning(
                 "notification not delivered; will retry with backoff",
                 metadata: [
-                    "notificationId": "\(row.notificationId)", LogKeys.eventID: "\(row.notificationId)", "topic": "\(row.topic)", "attempts": "\(row.attempts + 1)",
+                    "notificationId": "\(row.notificationId)", LogKeys.eventID: "\(row.notificationId)", "topic": "\(row.topic)",
+                    "attempts": "\(row.attempts + 1)",
                     "error": "\(error)",
                 ])
         }

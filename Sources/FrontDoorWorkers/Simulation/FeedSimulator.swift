@@ -1,5 +1,5 @@
-import FrontDoorDomain
 import Foundation
+import FrontDoorDomain
 
 /// One message the simulator writes: topic, key and the structured-mode CloudEvent bytes.
 public struct SimulatedMessage: Sendable, Hashable {
@@ -73,10 +73,14 @@ public struct FeedSimulator: Sendable {
         self.calendar = calendar
     }
 
-    static let givenNames = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Freya", "Arthur",
-                             "Lily", "Muhammad", "Grace", "Harry", "Sophia", "Jack", "Evie", "Oscar", "Ivy", "Theo"]
-    static let familyNames = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
-                              "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts"]
+    static let givenNames = [
+        "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Freya", "Arthur",
+        "Lily", "Muhammad", "Grace", "Harry", "Sophia", "Jack", "Evie", "Oscar", "Ivy", "Theo",
+    ]
+    static let familyNames = [
+        "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
+        "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts",
+    ]
     static let suspensionReasons = ["PP", "PA", "VP", "VA", "BU", "RA", "DS", "SM", "DA", "DM", "TH", "DB", "MT", "OW", "PH"]
 
     /// The school days the feed covers: weekdays that are not bank holidays, from `firstDay`.
@@ -105,10 +109,13 @@ public struct FeedSimulator: Sendable {
             for pupil in pupils {
                 for session in Session.allCases {
                     let (code, late) = registerCode(for: pupil, dayIndex: dayIndex, session: session, rng: &rng)
-                    let time = timestamp(day, hour: session == .am ? 9 : 13, minute: session == .am ? 5 : 35,
-                                         second: Int.random(in: 0..<3600, using: &rng))
-                    out.append(mark(pupil, day, session, code, late, time: time, id: nextId("mark"),
-                                    withPupil: dayIndex == 0 && session == .am))
+                    let time = timestamp(
+                        day, hour: session == .am ? 9 : 13, minute: session == .am ? 5 : 35,
+                        second: Int.random(in: 0..<3600, using: &rng))
+                    out.append(
+                        mark(
+                            pupil, day, session, code, late, time: time, id: nextId("mark"),
+                            withPupil: dayIndex == 0 && session == .am))
                     if code == "N" {
                         // Most N codes are amended within a few school days.
                         let amendDay = days[min(days.count - 1, dayIndex + Int.random(in: 1...3, using: &rng))]
@@ -152,9 +159,11 @@ public struct FeedSimulator: Sendable {
             let check = UPN.checkLetter(forBody: body)!
             let r = Double.random(in: 0..<1, using: &rng)
             let pattern: Pattern =
-                r < options.missingShare ? .missing
-                : r < options.missingShare + options.severeShare ? .severe
-                : r < options.missingShare + options.severeShare + options.persistentShare ? .persistent : .regular
+                r < options.missingShare
+                ? .missing
+                : r < options.missingShare + options.severeShare
+                    ? .severe
+                    : r < options.missingShare + options.severeShare + options.persistentShare ? .persistent : .regular
             let senRoll = Double.random(in: 0..<1, using: &rng)
             let yearGroup = Int.random(in: 1...11, using: &rng)
             let birthYear = options.firstDay.year - yearGroup - 5
@@ -210,76 +219,108 @@ public struct FeedSimulator: Sendable {
         return d
     }
 
-    private func event(topic: String, key: String, type: String, source: String, id: String, time: Date, subject: String?, data: [String: Any]) -> SimulatedMessage {
-        var e: [String: Any] = ["specversion": "1.0", "id": id, "source": source, "type": type,
-                                "time": RFC3339.format(time), "data": data]
+    private func event(
+        topic: String, key: String, type: String, source: String, id: String, time: Date, subject: String?, data: [String: Any]
+    ) -> SimulatedMessage {
+        var e: [String: Any] = [
+            "specversion": "1.0", "id": id, "source": source, "type": type,
+            "time": RFC3339.format(time), "data": data,
+        ]
         if let subject { e["subject"] = subject }
         let bytes = try! JSONSerialization.data(withJSONObject: e, options: [.sortedKeys])
         return SimulatedMessage(topic: topic, key: key, value: Array(bytes), time: time)
     }
 
-    private func mark(_ p: Pupil, _ day: LocalDate, _ session: Session, _ code: String, _ late: Int?, time: Date, id: String, withPupil: Bool) -> SimulatedMessage {
-        var data: [String: Any] = ["upn": p.upn, "laestab": p.laestab.value, "date": day.description,
-                                   "session": session.rawValue, "code": code, "minutesLate": late ?? NSNull()]
+    private func mark(
+        _ p: Pupil, _ day: LocalDate, _ session: Session, _ code: String, _ late: Int?, time: Date, id: String, withPupil: Bool
+    ) -> SimulatedMessage {
+        var data: [String: Any] = [
+            "upn": p.upn, "laestab": p.laestab.value, "date": day.description,
+            "session": session.rawValue, "code": code, "minutesLate": late ?? NSNull(),
+        ]
         if withPupil { data["pupil"] = pupilJSON(p) }
-        return event(topic: options.topics.attendance, key: p.upn, type: "attendance.mark.v1", source: source(p.laestab),
-                     id: id, time: time, subject: p.upn, data: data)
+        return event(
+            topic: options.topics.attendance, key: p.upn, type: "attendance.mark.v1", source: source(p.laestab),
+            id: id, time: time, subject: p.upn, data: data)
     }
 
-    private func exclusion(_ p: Pupil, _ day: LocalDate, category: String, sessions: Int?, rng: inout SeededGenerator, id: String) -> (message: SimulatedMessage, exclusionId: String) {
+    private func exclusion(
+        _ p: Pupil, _ day: LocalDate, category: String, sessions: Int?, rng: inout SeededGenerator, id: String
+    ) -> (message: SimulatedMessage, exclusionId: String) {
         let exclusionId = "EX-\(id)"
-        var data: [String: Any] = ["exclusionId": exclusionId, "upn": p.upn, "laestab": p.laestab.value, "category": category,
-                                   "reason": FeedSimulator.suspensionReasons.randomElement(using: &rng)!,
-                                   "pupil": pupilJSON(p, dateOfBirth: true)]
+        var data: [String: Any] = [
+            "exclusionId": exclusionId, "upn": p.upn, "laestab": p.laestab.value, "category": category,
+            "reason": FeedSimulator.suspensionReasons.randomElement(using: &rng)!,
+            "pupil": pupilJSON(p, dateOfBirth: true),
+        ]
         if let sessions { data["sessions"] = sessions }
         let time = timestamp(day, hour: 15, minute: 30, second: Int.random(in: 0..<1800, using: &rng))
         // Exclusions start on the next day the school is open.
         var start = day.adding(days: 1)
         while !calendar.acceptsMarks(on: start) { start = start.adding(days: 1) }
         data["startDate"] = start.description
-        return (event(topic: options.topics.exclusions, key: p.upn, type: "exclusion.issued.v1", source: source(p.laestab),
-                      id: id, time: time, subject: p.upn, data: data), exclusionId)
+        return (
+            event(
+                topic: options.topics.exclusions, key: p.upn, type: "exclusion.issued.v1", source: source(p.laestab),
+                id: id, time: time, subject: p.upn, data: data), exclusionId
+        )
     }
 
     private func rescind(_ p: Pupil, _ exclusionId: String, on day: LocalDate, id: String, rng: inout SeededGenerator) -> SimulatedMessage {
         let outcomes = ["reinstated-by-governors", "withdrawn-by-headteacher", "independent-review"]
-        let data: [String: Any] = ["exclusionId": exclusionId, "laestab": p.laestab.value, "upn": p.upn,
-                                   "outcome": outcomes.randomElement(using: &rng)!, "effectiveDate": day.adding(days: 2).description]
+        let data: [String: Any] = [
+            "exclusionId": exclusionId, "laestab": p.laestab.value, "upn": p.upn,
+            "outcome": outcomes.randomElement(using: &rng)!, "effectiveDate": day.adding(days: 2).description,
+        ]
         let time = timestamp(day.adding(days: 2), hour: 17, minute: 0, second: Int.random(in: 0..<600, using: &rng))
-        return event(topic: options.topics.exclusions, key: p.upn, type: "exclusion.rescinded.v1", source: source(p.laestab),
-                     id: id, time: time, subject: p.upn, data: data)
+        return event(
+            topic: options.topics.exclusions, key: p.upn, type: "exclusion.rescinded.v1", source: source(p.laestab),
+            id: id, time: time, subject: p.upn, data: data)
     }
 
-    private func referral(_ p: Pupil, _ day: LocalDate, days: [LocalDate], dayIndex: Int, rng: inout SeededGenerator, id: String) -> [SimulatedMessage] {
+    private func referral(
+        _ p: Pupil, _ day: LocalDate, days: [LocalDate], dayIndex: Int, rng: inout SeededGenerator, id: String
+    ) -> [SimulatedMessage] {
         let reason: String =
-            p.pattern == .missing ? "cme"
+            p.pattern == .missing
+            ? "cme"
             : ["cme", "exclusion-risk", "persistent-absence", "attendance-concern", "reintegration"].randomElement(using: &rng)!
         let referralId = "DFD-\(id)"
         let kinds = ["school", "school", "school", "police", "health", "social-care", "early-help", "other"]
-        var child: [String: Any] = ["givenName": p.givenName, "familyName": p.familyName, "dateOfBirth": p.dateOfBirth.description,
-                                    "yearGroup": p.yearGroup, "fsm": p.fsm, "sen": p.sen, "cla": p.cla]
+        var child: [String: Any] = [
+            "givenName": p.givenName, "familyName": p.familyName, "dateOfBirth": p.dateOfBirth.description,
+            "yearGroup": p.yearGroup, "fsm": p.fsm, "sen": p.sen, "cla": p.cla,
+        ]
         if rng.chance(0.5) { child["postcode"] = "ME14 1XX" }
-        var data: [String: Any] = ["referralId": referralId, "reason": reason,
-                                   "referrer": ["kind": kinds.randomElement(using: &rng)!, "organisation": "Kent school or agency"],
-                                   "child": child, "safeguardingConcern": rng.chance(0.15),
-                                   "details": "Simulated referral; no real child."]
+        var data: [String: Any] = [
+            "referralId": referralId, "reason": reason,
+            "referrer": ["kind": kinds.randomElement(using: &rng)!, "organisation": "Kent school or agency"],
+            "child": child, "safeguardingConcern": rng.chance(0.15),
+            "details": "Simulated referral; no real child.",
+        ]
         // Agencies sometimes do not know the UPN.
         if rng.chance(0.85) { data["upn"] = p.upn }
         data["laestab"] = p.laestab.value
         if reason == "cme" { data["lastSeenDate"] = day.adding(days: -Int.random(in: 1...10, using: &rng)).description }
         let time = timestamp(day, hour: 11, minute: 0, second: Int.random(in: 0..<3600, using: &rng))
-        var out = [event(topic: options.topics.referrals, key: referralId, type: "referral.received.v1",
-                         source: "urn:frontdoor:agency:digital-front-door", id: id, time: time, subject: data["upn"] as? String, data: data)]
+        var out = [
+            event(
+                topic: options.topics.referrals, key: referralId, type: "referral.received.v1",
+                source: "urn:frontdoor:agency:digital-front-door", id: id, time: time, subject: data["upn"] as? String, data: data)
+        ]
         // 87% of CME children found within two weeks (the report); resolve most referrals later in the feed.
         if dayIndex + 2 < days.count, rng.chance(reason == "cme" ? 0.87 : 0.6) {
             let resolvedOn = days[Int.random(in: (dayIndex + 1)..<days.count, using: &rng)]
-            let outcome = reason == "cme"
+            let outcome =
+                reason == "cme"
                 ? ["returned-to-school", "found-new-school", "moved-out-of-area", "elective-home-education"].randomElement(using: &rng)!
                 : "no-further-action"
-            out.append(event(topic: options.topics.referrals, key: referralId, type: "referral.resolved.v1",
-                             source: "urn:frontdoor:agency:digital-front-door", id: "\(id)-resolved",
-                             time: timestamp(resolvedOn, hour: 16, minute: 30, second: 0), subject: nil,
-                             data: ["referralId": referralId, "outcome": outcome, "resolvedOn": resolvedOn.description]))
+            out.append(
+                event(
+                    topic: options.topics.referrals, key: referralId, type: "referral.resolved.v1",
+                    source: "urn:frontdoor:agency:digital-front-door", id: "\(id)-resolved",
+                    time: timestamp(resolvedOn, hour: 16, minute: 30, second: 0), subject: nil,
+                    data: ["referralId": referralId, "outcome": outcome, "resolvedOn": resolvedOn.description]))
         }
         return out
     }

@@ -1,8 +1,8 @@
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 
 /// The attendance worker: register marks from `frontdoor.attendance.v1`, officers'
 /// decisions from `frontdoor.decisions.v1` and roll changes from `frontdoor.rolls.v1`.

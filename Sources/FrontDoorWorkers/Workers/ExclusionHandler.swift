@@ -1,8 +1,8 @@
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 
 /// The exclusion worker: suspensions, permanent exclusions and rescissions from
 /// `frontdoor.exclusions.v1`.
@@ -37,7 +37,8 @@ public struct ExclusionHandler: BatchHandler {
                     rejects.append(
                         RejectedMessage(
                             message: e.message,
-                            reject: Reject(.unknownExclusion, "The rescission refers to an exclusion frontdoor has not recorded.", field: "data.exclusionId")))
+                            reject: Reject(
+                                .unknownExclusion, "The rescission refers to an exclusion frontdoor has not recorded.", field: "data.exclusionId")))
                 }
             default: continue
             }

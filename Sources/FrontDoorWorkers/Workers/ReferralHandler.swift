@@ -1,8 +1,8 @@
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -40,7 +40,8 @@ public struct ReferralHandler: BatchHandler {
                     rejects.append(
                         RejectedMessage(
                             message: e.message,
-                            reject: Reject(.unknownReferral, "The resolution refers to a referral frontdoor has not received.", field: "data.referralId")))
+                            reject: Reject(
+                                .unknownReferral, "The resolution refers to a referral frontdoor has not received.", field: "data.referralId")))
                 }
             default: continue
             }

@@ -1,8 +1,8 @@
+import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
 import FrontDoorMessaging
 import FrontDoorStore
-import Foundation
 
 // Conversions between domain values and the store's plain records. The domain decides; the
 // store remembers; these are the only places that know both.

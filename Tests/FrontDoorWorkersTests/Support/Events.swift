@@ -39,7 +39,9 @@ enum Events {
         Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 
-    static func envelope(id: String, source: String, type: String, time: Date, subject: String?, data: [String: Any])
+    static func envelope(
+        id: String, source: String, type: String, time: Date, subject: String?, data: [String: Any]
+    )
         -> [String: Any]
     {
         var e: [String: Any] = [

@@ -145,7 +145,9 @@ struct Pipeline: Sendable {
     }
 
     /// Waits until the relay has published every outbox row.
-    func waitUntilRelayed(_ db: TestDatabase, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation)
+    func waitUntilRelayed(
+        _ db: TestDatabase, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation
+    )
         async throws
     {
         try await eventually("the relay to publish the outbox", timeout: timeout, sourceLocation: sourceLocation) {

@@ -50,7 +50,9 @@ struct TestDatabase: Sendable {
     }
 
     /// Runs `body` with a pool on `url` that runs for the duration of the call.
-    static func withRunning<Result: Sendable>(_ url: String, _ body: (FrontDoorDatabase) async throws -> Result) async throws
+    static func withRunning<Result: Sendable>(
+        _ url: String, _ body: (FrontDoorDatabase) async throws -> Result
+    ) async throws
         -> Result
     {
         let store = try FrontDoorDatabase(url: url, logger: logger)

@@ -31,7 +31,8 @@ enum TestEnvironment {
     }()
 
     /// `FRONTDOOR_STACK_SCRIPT`, or the repository's scripts/stack.sh.
-    static let stackScript = environment["FRONTDOOR_STACK_SCRIPT"].flatMap { $0.isEmpty ? nil : $0 }
+    static let stackScript =
+        environment["FRONTDOOR_STACK_SCRIPT"].flatMap { $0.isEmpty ? nil : $0 }
         ?? packageRoot.appendingPathComponent("scripts/stack.sh").path
 
     /// The repository's Config/ (schools, districts, calendars, kent-2016 rules).

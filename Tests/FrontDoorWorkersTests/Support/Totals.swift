@@ -38,13 +38,14 @@ struct Totals: Equatable, CustomStringConvertible {
             SELECT concat_ws(' ', upn, academic_year, possible, present, attending, authorised, unauthorised, not_counted)
             FROM pupil_year_attendance ORDER BY 1
             """)
-        t.yearSums = try await db.strings(
-            """
-            SELECT concat_ws(' ', count(*), sum(possible), sum(present), sum(attending), sum(authorised), sum(unauthorised),
-                             sum(not_counted))
-            FROM pupil_year_attendance
-            """
-        ).first ?? ""
+        t.yearSums =
+            try await db.strings(
+                """
+                SELECT concat_ws(' ', count(*), sum(possible), sum(present), sum(attending), sum(authorised), sum(unauthorised),
+                                 sum(not_counted))
+                FROM pupil_year_attendance
+                """
+            ).first ?? ""
         t.notifications = try await db.strings(
             "SELECT concat_ws(' ', headers->>'frontdoor-kind', notification_id) FROM outbox ORDER BY 1")
         t.exclusions = try await db.strings(
@@ -65,9 +66,11 @@ struct Totals: Equatable, CustomStringConvertible {
     /// Lines present on one side only, for a readable failure message.
     func difference(from other: Totals) -> String {
         func diff(_ name: String, _ a: [String], _ b: [String]) -> String? {
-            let x = Set(a), y = Set(b)
+            let x = Set(a)
+            let y = Set(b)
             guard x != y || a.count != b.count else { return nil }
-            return "\(name): only here \(x.subtracting(y).sorted().prefix(5)), only there \(y.subtracting(x).sorted().prefix(5)), counts \(a.count)/\(b.count)"
+            return
+                "\(name): only here \(x.subtracting(y).sorted().prefix(5)), only there \(y.subtracting(x).sorted().prefix(5)), counts \(a.count)/\(b.count)"
         }
         return [
             diff("marksThatCount", marksThatCount, other.marksThatCount),

@@ -42,7 +42,9 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Waits for the process to end; kills it and records an issue if it does not within `timeout`.
     @discardableResult
-    func waitForExit(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func waitForExit(
+        timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> (reason: Process.TerminationReason, status: Int32)
     {
         let clock = ContinuousClock()
