@@ -88,6 +88,7 @@ import json
 import os
 import random
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -798,6 +799,10 @@ class Soak:
             "FRONTDOOR_TOPIC_ATTENDANCE": self.topics["attendance"], "FRONTDOOR_TOPIC_EXCLUSIONS": self.topics["exclusions"],
             "FRONTDOOR_TOPIC_REFERRALS": self.topics["referrals"], "FRONTDOOR_TOPIC_DECISIONS": self.topics["decisions"],
             "FRONTDOOR_TOPIC_ENFORCEMENT": self.enforcement, "FRONTDOOR_TOPIC_EARLY_HELP": self.early_help,
+            # The soak sends no roll changes; the attendance worker still reads a topic of this run's own.
+            "FRONTDOOR_TOPIC_ROLLS": f"faults.{self.run_id}.rolls.v1",
+            # Workers refuse to start without a pseudonym key; a throw-away one per run.
+            "FRONTDOOR_PSEUDONYM_KEY": secrets.token_hex(32),
             "FRONTDOOR_LOG_LEVEL": "info", "FRONTDOOR_SCHEDULER_INTERVAL_MS": "1000",
             # After every CME deadline of the feed: each open CME case is overdue.
             "FRONTDOOR_TODAY": "2027-07-01",

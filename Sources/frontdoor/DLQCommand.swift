@@ -28,7 +28,7 @@ struct DLQ: AsyncParsableCommand {
 
     /// The selection every subcommand shares.
     struct Selection: ParsableArguments {
-        @Option(help: "An input topic, its .dlq, or attendance|exclusions|referrals|decisions (default: all four DLQs).")
+        @Option(help: "An input topic, its .dlq, or attendance|exclusions|referrals|decisions|rolls (default: every input topic's DLQ).")
         var topic: String?
         @Option(help: "Only rejects with this frontdoor-error-code (e.g. unknown-case).")
         var code: String?

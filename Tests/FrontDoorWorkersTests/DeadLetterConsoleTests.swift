@@ -217,7 +217,8 @@ struct DeadLetterConsoleTests {
     @Test("--topic accepts an input topic, its DLQ or a short name, and nothing else")
     func topicSelection() throws {
         let console = try DeadLetterConsole(settings: WorkerSettings(environment: [:]), logger: TestEnvironment.logger)
-        #expect(try console.dlqTopics(for: nil).count == 4)
+        #expect(try console.dlqTopics(for: nil) == TopicNames().inputs.map { $0 + ".dlq" })
+        #expect(try console.dlqTopics(for: "rolls") == ["frontdoor.rolls.v1.dlq"])
         #expect(try console.dlqTopics(for: "referrals") == ["frontdoor.referrals.v1.dlq"])
         #expect(try console.dlqTopics(for: "frontdoor.referrals.v1") == ["frontdoor.referrals.v1.dlq"])
         #expect(try console.dlqTopics(for: "frontdoor.referrals.v1.dlq") == ["frontdoor.referrals.v1.dlq"])

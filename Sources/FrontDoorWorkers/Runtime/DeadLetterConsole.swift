@@ -130,13 +130,16 @@ public struct DeadLetterConsole: Sendable {
     }
 
     /// The DLQs that `topic` names: an input topic, its DLQ, or a worker input's short name
-    /// (`attendance`, `exclusions`, `referrals`, `decisions`); every input topic's DLQ when `nil`.
+    /// (`attendance`, `exclusions`, `referrals`, `decisions`, `rolls`); every input topic's DLQ when `nil`.
     ///
     /// - Throws: ``DeadLetterConsoleError`` for any other topic (replays go to input topics only).
     public func dlqTopics(for topic: String?) throws(DeadLetterConsoleError) -> [String] {
         let t = settings.topics
         guard let topic else { return t.inputs.map(t.dlq(of:)) }
-        let short = ["attendance": t.attendance, "exclusions": t.exclusions, "referrals": t.referrals, "decisions": t.decisions]
+        let short = [
+            "attendance": t.attendance, "exclusions": t.exclusions, "referrals": t.referrals, "decisions": t.decisions,
+            "rolls": t.rolls,
+        ]
         if let input = short[topic] { return [t.dlq(of: input)] }
         if t.inputs.contains(topic) { return [t.dlq(of: topic)] }
         if t.inputs.map(t.dlq(of:)).contains(topic) { return [topic] }
