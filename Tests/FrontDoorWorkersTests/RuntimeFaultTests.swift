@@ -26,6 +26,15 @@ private func faultMarks(_ prefix: String, _ count: Int, serial: Int, to pipeline
 private var faultSource: String { "urn:laestab:\(TestEnvironment.school(in: "Dover").laestab.value)" }
 
 /// The attendance group's stored offset of partition 0.
+/// What a database that lost its last commits holds: the events from `offset` on are neither
+/// claimed nor stored, and the stored offset is back at `offset`.
+private func loseCommits(_ db: TestDatabase, from offset: Int) async throws {
+    _ = try await db.rows("DELETE FROM processed_events WHERE \"offset\" >= \(offset)")
+    _ = try await db.rows(
+        "DELETE FROM attendance_marks m WHERE NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = m.event_id)")
+    _ = try await db.rows("UPDATE consumer_offsets SET next_offset = \(offset)")
+}
+
 private func storedOffset(_ db: TestDatabase, _ pipeline: Pipeline) async throws -> Int {
     try await db.int(
         "SELECT coalesce(max(next_offset), 0) FROM consumer_offsets WHERE group_id = '\(pipeline.groupPrefix)-attendance'")
@@ -198,10 +207,7 @@ struct RuntimeFaultTests {
                     try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: first)
                 }
                 // The database loses its last commits (a restore, an asynchronous replica promoted).
-                _ = try await db.rows("DELETE FROM processed_events WHERE \"offset\" >= 20")
-                _ = try await db.rows(
-                    "DELETE FROM attendance_marks m WHERE NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = m.event_id)")
-                _ = try await db.rows("UPDATE consumer_offsets SET next_offset = 20")
+                try await loseCommits(db, from: 20)
                 // The private cluster commits asynchronously and stops in immediate mode: flush
                 // what this test just wrote, or the stop could lose it too.
                 _ = try await db.rows("CHECKPOINT")
@@ -238,10 +244,7 @@ struct RuntimeFaultTests {
             try await InProcessWorkers.with([.attendance], relay: false, database: db.store, settings: settings) { _ in
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: first)
             }
-            _ = try await db.rows("DELETE FROM processed_events WHERE \"offset\" >= 20")
-            _ = try await db.rows(
-                "DELETE FROM attendance_marks m WHERE NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = m.event_id)")
-            _ = try await db.rows("UPDATE consumer_offsets SET next_offset = 20")
+            try await loseCommits(db, from: 20)
             _ = try await db.rows("ALTER TABLE consumer_offsets RENAME TO consumer_offsets_gone")
             try await InProcessWorkers.with([.attendance], relay: false, database: db.store, settings: settings) { workers in
                 let stats = workers.workers[.attendance]!.stats
