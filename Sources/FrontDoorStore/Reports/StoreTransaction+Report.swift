@@ -163,7 +163,7 @@ extension StoreTransaction {
             FROM enrolments e LEFT JOIN pupils p ON p.upn = e.upn
         )
         SELECT 'attendance' AS kind, grouping(district) = 1 AS county, district, NULL::text AS code,
-            sum(recorded)::int8 AS sessions,
+            coalesce(sum(recorded), 0)::int8 AS sessions,  -- a year without marks still has its county row
             round(100 * sum(attended) FILTER (WHERE phase = 'primary')
                 / nullif(sum(possible) FILTER (WHERE phase = 'primary'), 0), 1)::text AS primary_pct,
             round(100 * sum(attended) FILTER (WHERE phase = 'secondary')
