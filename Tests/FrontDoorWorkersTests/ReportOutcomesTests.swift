@@ -157,5 +157,6 @@ struct ReportOutcomesTests {
         check(a.exclusions, e.exclusions, "exclusions")
         check(a.cme, e.cme, "cme")
         check(a.enforcementReviews, e.enforcementReviews, "enforcementReviews")
+        check(a.rollChanges, e.rollChanges, "rollChanges")
     }
 }

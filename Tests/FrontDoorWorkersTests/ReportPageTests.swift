@@ -122,6 +122,84 @@ struct ReportPageTests {
         #expect(!reasons.isEmpty)
     }
 
+    /// ``kent()`` with a year of admissions and deletions (issue 9 item 3), county-wide and in Ashford.
+    static func kentWithRollChanges() -> OutcomesReport {
+        let k = kent()
+        var current = k.current
+        var previous = k.previous!
+        current.figures.rollChanges = RollChangeOutcomes(
+            admissions: 31_204, deletions: 29_877,
+            deletionsByGround: [
+                "transferred": 24_310, "moved-away": 3_120, "elective-home-education": 1_460, "not-known": 150,
+                "continuous-absence-20-days": 90, "other": 747,
+            ],
+            cmeRisk: 212, electiveHomeEducation: 1_460, eheConsentRequired: 97)
+        previous.figures.rollChanges = RollChangeOutcomes(
+            admissions: 30_011, deletions: 28_002, deletionsByGround: ["transferred": 24_002, "moved-away": 3_000, "elective-home-education": 1_000],
+            cmeRisk: 0, electiveHomeEducation: 1_000, eheConsentRequired: 0)
+        current.byDistrict["Ashford"]?.rollChanges = RollChangeOutcomes(
+            admissions: 2_601, deletions: 2_489, deletionsByGround: ["transferred": 2_400, "elective-home-education": 89],
+            cmeRisk: 0, electiveHomeEducation: 89, eheConsentRequired: 6)
+        return OutcomesReport(current: current, previous: previous)
+    }
+
+    @Test("roll changes (issue 9 item 3): JSON, table and page show admissions, deletions by ground, CME risk and EHE consent")
+    func rollChangesInEveryForm() throws {
+        let report = Self.kentWithRollChanges()
+        #expect(report.change?.figures.rollChanges.deletions == 1_875)
+        #expect(report.change?.figures.rollChanges.deletionsByGround["not-known"] == 150)
+        #expect(report.change?.byDistrict["Ashford"]?.rollChanges.eheConsentRequired == 6)
+
+        // JSON: after enforcementReviews, before byDistrict; grounds most deletions first; reads back.
+        let json = report.jsonText()
+        let order = ["\"enforcementReviews\": 1984", "\"rollChanges\"", "\"byDistrict\""].map { json.range(of: $0)!.lowerBound }
+        #expect(order == order.sorted())
+        #expect(json.contains("\"deletionsByGround\": {\n      \"transferred\": 24310,\n      \"moved-away\": 3120,"))
+        #expect(json.contains("\"cmeRisk\": 212,\n    \"electiveHomeEducation\": 1460,\n    \"eheConsentRequired\": 97\n"))
+        #expect(json.contains("\"eheConsentRequired\": 6"))
+        #expect(try JSONDecoder().decode(OutcomesReport.self, from: Data(json.utf8)) == report)
+        // A report printed before rollChanges existed still reads back, with zeros there.
+        // (Each rollChanges member ends at the closing brace indented as its key.)
+        let member = try NSRegularExpression(pattern: #",\n( *)"rollChanges": \{.*?\n\1\}"#, options: [.dotMatchesLineSeparators])
+        let whole = NSRange(json.startIndex..., in: json)
+        #expect(member.numberOfMatches(in: json, range: whole) == 3 * 14)
+        let old = member.stringByReplacingMatches(in: json, range: whole, withTemplate: "")
+        #expect(!old.contains("rollChanges"))
+        #expect(try JSONDecoder().decode(OutcomesReport.self, from: Data(old.utf8)) == Self.kent())
+
+        // Table: both years and the change, a row per ground, the district table.
+        let table = report.tableText()
+        func line(_ label: String) -> String { table.split(separator: "\n").first { $0.contains(label) }.map(String.init) ?? "" }
+        let deletions = line("Deletions from a school roll")
+        #expect(deletions.contains("29,877") && deletions.contains("28,002") && deletions.contains("+1875"))
+        let unknown = line("Whereabouts not known")
+        #expect(unknown.contains("150") && unknown.contains("+150"))
+        #expect(line("Deletions raising CME risk").contains("212"))
+        #expect(line("needing the LA's consent").contains("97"))
+        #expect(table.contains("ADMISSIONS AND DELETIONS BY DISTRICT, 2016/17"))
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("  Ashford") && $0.contains("2,601") && $0.contains("2,489") })
+
+        // Page: the section with its numbers, a chart of deletions by ground that renders.
+        let html = report.htmlPage(generatedOn: "2017-06-01")
+        for text in ["Admissions and deletions", "31,204", "29,877", "212", "1,460", "97", "1,875 more", "Whereabouts not known"] {
+            #expect(html.contains(text), "\(text) missing")
+        }
+        for forbidden in ["http:", "https:", "<script", "<link", "url(", "src="] {
+            #expect(!html.contains(forbidden), "the page contains \(forbidden)")
+        }
+        let result = try ReportBrowser.open(html: html, name: "report-roll-changes")
+        let chart = try #require(result.check.svgs.first { $0.id == "chart-deletions-by-ground" })
+        #expect(chart.w > 100 && chart.h > 50 && chart.texts > 6)
+        #expect(chart.rects >= 6 * 2)
+        #expect(result.check.errors.isEmpty, "\(result.check.errors)")
+        #expect(result.consoleErrors.isEmpty, "\(result.consoleErrors)")
+        #expect(result.check.width <= 1280 + 1, "the page scrolls sideways: \(result.check.width)")
+        // Without roll changes the section says so in zeros and draws no chart.
+        let plain = Self.kent().htmlPage()
+        #expect(plain.contains("Schools returned 0 admissions and 0 deletions"))
+        #expect(!plain.contains("chart-deletions-by-ground"))
+    }
+
     @Test("formatting: one decimal, signs, grouping")
     func formatting() {
         #expect(ReportFormat.oneDecimal(96) == "96.0")

@@ -143,6 +143,19 @@ struct RollChangesEndToEndTests {
                 #expect(try await db.int("SELECT count(*) FROM roll_changes") == 3)
                 #expect(try await db.strings("SELECT cpp::text FROM pupils WHERE upn = '\(ehe)'") == ["true"])
 
+                // The outcomes report counts the deletions as the worker judged them (docs/report.md
+                // "Admissions and deletions"): one cme-risk, one ehe-consent-required.
+                let reporter = OutcomesReporter(config: TestEnvironment.config, database: db.store)
+                try await reporter.syncSchools()
+                let report = try await reporter.report(year: AcademicYear(startYear: 2026))
+                #expect(
+                    report.current.figures.rollChanges
+                        == RollChangeOutcomes(
+                            deletions: 3, deletionsByGround: ["transferred": 1, "elective-home-education": 1, "not-known": 1],
+                            cmeRisk: 1, electiveHomeEducation: 1, eheConsentRequired: 1))
+                #expect(report.current.byDistrict["Dover"]?.rollChanges.eheConsentRequired == 1)
+                #expect(report.current.byDistrict["Thanet"]?.rollChanges.cmeRisk == 1)
+
                 // A later threshold raises a new review, on a new case.
                 let later = Events.register(
                     prefix: "later", upn: amended, laestab: ashford.laestab.value, from: Events.date("2026-10-05"),

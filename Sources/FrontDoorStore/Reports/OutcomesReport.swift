@@ -77,6 +77,37 @@ public struct CMEOutcomes: Codable, Sendable, Hashable {
     }
 }
 
+/// Admissions to and deletions from school rolls (`roll.change.v1`, issue 9: "deletions become
+/// facts the report counts"), dated in the year. `docs/report.md` defines each figure.
+public struct RollChangeOutcomes: Codable, Sendable, Hashable {
+    /// Pupils admitted to a school's roll.
+    public var admissions: Int
+    /// Names deleted from a school's roll, on any ground.
+    public var deletions: Int
+    /// Deletions by regulation 9 ground (events.md `roll.change.v1`; grounds with none are absent).
+    public var deletionsByGround: [String: Int]
+    /// Deletions on the ground `continuous-absence-20-days` or `not-known` when no CME case of
+    /// the pupil was open: the deletions that raise `cme-risk`.
+    public var cmeRisk: Int
+    /// Deletions for elective home education.
+    public var electiveHomeEducation: Int
+    /// Of those, the children at a special school or on a child-protection plan, whose removal
+    /// needs the LA's consent (`ehe-consent-required`).
+    public var eheConsentRequired: Int
+
+    public init(
+        admissions: Int = 0, deletions: Int = 0, deletionsByGround: [String: Int] = [:], cmeRisk: Int = 0,
+        electiveHomeEducation: Int = 0, eheConsentRequired: Int = 0
+    ) {
+        self.admissions = admissions
+        self.deletions = deletions
+        self.deletionsByGround = deletionsByGround
+        self.cmeRisk = cmeRisk
+        self.electiveHomeEducation = electiveHomeEducation
+        self.eheConsentRequired = eheConsentRequired
+    }
+}
+
 /// The figures of one district (or, in ``OutcomesChange``, their differences).
 public struct DistrictOutcomes: Codable, Sendable, Hashable {
     public var attendance: AttendanceOutcomes
@@ -86,16 +117,33 @@ public struct DistrictOutcomes: Codable, Sendable, Hashable {
     public var cme: CMEOutcomes
     /// Enforcement reviews (penalty-notice recommendations) created in the year.
     public var enforcementReviews: Int
+    /// Admissions and deletions (all zero where no roll change is recorded).
+    public var rollChanges: RollChangeOutcomes
 
     public init(
         attendance: AttendanceOutcomes = AttendanceOutcomes(), absenceReasons: [String: Int] = [:],
-        exclusions: ExclusionOutcomes = ExclusionOutcomes(), cme: CMEOutcomes = CMEOutcomes(), enforcementReviews: Int = 0
+        exclusions: ExclusionOutcomes = ExclusionOutcomes(), cme: CMEOutcomes = CMEOutcomes(), enforcementReviews: Int = 0,
+        rollChanges: RollChangeOutcomes = RollChangeOutcomes()
     ) {
         self.attendance = attendance
         self.absenceReasons = absenceReasons
         self.exclusions = exclusions
         self.cme = cme
         self.enforcementReviews = enforcementReviews
+        self.rollChanges = rollChanges
+    }
+
+    enum CodingKeys: String, CodingKey { case attendance, absenceReasons, exclusions, cme, enforcementReviews, rollChanges }
+
+    /// A report printed before `rollChanges` existed reads back with zeros there.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        attendance = try c.decode(AttendanceOutcomes.self, forKey: .attendance)
+        absenceReasons = try c.decode([String: Int].self, forKey: .absenceReasons)
+        exclusions = try c.decode(ExclusionOutcomes.self, forKey: .exclusions)
+        cme = try c.decode(CMEOutcomes.self, forKey: .cme)
+        enforcementReviews = try c.decode(Int.self, forKey: .enforcementReviews)
+        rollChanges = try c.decodeIfPresent(RollChangeOutcomes.self, forKey: .rollChanges) ?? RollChangeOutcomes()
     }
 }
 
@@ -121,7 +169,7 @@ public struct YearOutcomes: Codable, Sendable, Hashable {
     public subscript<T>(dynamicMember path: KeyPath<DistrictOutcomes, T>) -> T { figures[keyPath: path] }
 
     enum CodingKeys: String, CodingKey {
-        case academicYear, district, attendance, absenceReasons, exclusions, cme, enforcementReviews, byDistrict
+        case academicYear, district, attendance, absenceReasons, exclusions, cme, enforcementReviews, rollChanges, byDistrict
     }
 
     public init(from decoder: any Decoder) throws {
@@ -141,6 +189,7 @@ public struct YearOutcomes: Codable, Sendable, Hashable {
         try c.encode(figures.exclusions, forKey: .exclusions)
         try c.encode(figures.cme, forKey: .cme)
         try c.encode(figures.enforcementReviews, forKey: .enforcementReviews)
+        try c.encode(figures.rollChanges, forKey: .rollChanges)
         try c.encode(byDistrict, forKey: .byDistrict)
     }
 }
@@ -167,7 +216,9 @@ public struct OutcomesChange: Codable, Sendable, Hashable {
         byDistrict = districts
     }
 
-    enum CodingKeys: String, CodingKey { case attendance, absenceReasons, exclusions, cme, enforcementReviews, byDistrict }
+    enum CodingKeys: String, CodingKey {
+        case attendance, absenceReasons, exclusions, cme, enforcementReviews, rollChanges, byDistrict
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -224,13 +275,30 @@ extension Optional where Wrapped == Decimal {
     }
 }
 
+extension Dictionary where Key == String, Value == Int {
+    /// `self − other` key by key, over the keys of either (a missing key counts as 0).
+    fileprivate func minus(_ other: [String: Int]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for key in Set(keys).union(other.keys) { out[key] = (self[key] ?? 0) - (other[key] ?? 0) }
+        return out
+    }
+}
+
+extension RollChangeOutcomes {
+    /// Field-by-field `self − previous`; deletions by ground over the grounds of either year.
+    public func minus(_ p: RollChangeOutcomes) -> RollChangeOutcomes {
+        RollChangeOutcomes(
+            admissions: admissions - p.admissions, deletions: deletions - p.deletions,
+            deletionsByGround: deletionsByGround.minus(p.deletionsByGround), cmeRisk: cmeRisk - p.cmeRisk,
+            electiveHomeEducation: electiveHomeEducation - p.electiveHomeEducation,
+            eheConsentRequired: eheConsentRequired - p.eheConsentRequired)
+    }
+}
+
 extension DistrictOutcomes {
     /// Field-by-field `self − previous`; absence reasons over the codes of either year.
     public func minus(_ p: DistrictOutcomes) -> DistrictOutcomes {
-        var reasons: [String: Int] = [:]
-        for code in Set(absenceReasons.keys).union(p.absenceReasons.keys) {
-            reasons[code] = (absenceReasons[code] ?? 0) - (p.absenceReasons[code] ?? 0)
-        }
+        let reasons = absenceReasons.minus(p.absenceReasons)
         return DistrictOutcomes(
             attendance: AttendanceOutcomes(
                 primaryPct: attendance.primaryPct.minus(p.attendance.primaryPct),
@@ -249,6 +317,7 @@ extension DistrictOutcomes {
             cme: CMEOutcomes(
                 reported: cme.reported - p.cme.reported, resolved: cme.resolved - p.cme.resolved,
                 foundWithinTwoWeeksPct: cme.foundWithinTwoWeeksPct.minus(p.cme.foundWithinTwoWeeksPct)),
-            enforcementReviews: enforcementReviews - p.enforcementReviews)
+            enforcementReviews: enforcementReviews - p.enforcementReviews,
+            rollChanges: rollChanges.minus(p.rollChanges))
     }
 }

@@ -5,7 +5,8 @@ import PostgresNIO
 public struct OutcomesQuery: Sendable, Hashable {
     /// `2026/27`: the `academic_year` of exclusions.
     public var academicYear: String
-    /// 1 September and 31 August of that year (marks, referrals and reviews are dated in it).
+    /// 1 September and 31 August of that year (marks, referrals, reviews and roll changes are
+    /// dated in it).
     public var firstDay: StoreDate
     public var lastDay: StoreDate
     /// Restrict every figure to one district (`unassigned` included); `nil` for the county.
@@ -65,7 +66,7 @@ extension StoreTransaction {
     /// One academic year's outcomes, computed in PostgreSQL with set-based statements (a handful
     /// of rows per district come back, never the facts themselves).
     ///
-    /// Runs four statements; call ``prepareForReport(workMem:)`` first in the transaction so they
+    /// Runs five statements; call ``prepareForReport(workMem:)`` first in the transaction so they
     /// see one snapshot.
     public func outcomes(_ q: OutcomesQuery) async throws -> YearOutcomes {
         let districts = try await self.reportDistricts()
@@ -98,6 +99,13 @@ extension StoreTransaction {
         }
         for row in try await self.reviewRows(q) {
             update(row.district) { $0.enforcementReviews = row.reviews }
+        }
+        let rolls = try await self.rollChangeRows(q)
+        for row in rolls.totals {
+            update(row.district) { $0.rollChanges = row.figures }
+        }
+        for row in rolls.grounds {
+            update(row.district) { $0.rollChanges.deletionsByGround[row.ground] = row.deletions }
         }
         return YearOutcomes(academicYear: q.academicYear, district: q.district, figures: county, byDistrict: byDistrict)
     }
@@ -322,6 +330,90 @@ extension StoreTransaction {
                 try row.get("reviews", as: Int.self)
             )
         }
+    }
+
+    /// Admissions and deletions dated in the year (docs/report.md "Admissions and deletions"):
+    /// rows of kind `total` (per district and county-wide) and `ground` (deletions per district
+    /// and ground, and per ground).
+    ///
+    /// One fact per `(upn, laestab, change, effective_date)`: a change sent again under another
+    /// id counts once, with the ground sent last (latest `event_time`, then the larger id). The
+    /// `cme_risk` and `consent` flags are `RollChangeRules.evaluate`'s conditions in SQL: no CME
+    /// case open on the day the deletion was recorded (`NotificationDecisions.triggerDay`: the
+    /// later of `effective_date` and the London date of `event_time`; `CMECasePeriod.isOpen`
+    /// includes both ends), and a special school or a child-protection plan.
+    static let rollChangeSQL = """
+        WITH facts AS (
+            SELECT DISTINCT ON (r.upn, r.laestab, r.change, r.effective_date)
+                r.upn, r.laestab, r.change, r.effective_date, r.ground,
+                greatest(r.effective_date, (r.event_time AT TIME ZONE 'Europe/London')::date) AS recorded_on
+            FROM roll_changes r
+            WHERE r.effective_date BETWEEN $1 AND $2
+            ORDER BY r.upn, r.laestab, r.change, r.effective_date, r.event_time DESC, r.event_id DESC, r.source DESC
+        ),
+        counted AS (
+            SELECT coalesce(s.district, 'unassigned') AS district, f.change, f.ground,
+                coalesce(f.ground IN ('continuous-absence-20-days', 'not-known') AND NOT EXISTS (
+                    SELECT 1 FROM cases c
+                    WHERE c.kind = 'cme' AND c.upn = f.upn AND c.opened_on <= f.recorded_on
+                        AND (c.closed_on IS NULL OR c.closed_on >= f.recorded_on)
+                ), false) AS cme_risk,
+                coalesce(f.ground = 'elective-home-education' AND (s.phase = 'special' OR p.cpp), false) AS consent
+            FROM facts f
+            LEFT JOIN schools s ON s.laestab = f.laestab
+            LEFT JOIN pupils p ON p.upn = f.upn
+            WHERE $3::text IS NULL OR coalesce(s.district, 'unassigned') = $3
+        )
+        SELECT 'total' AS kind, grouping(district) = 1 AS county, district, NULL::text AS ground,
+            count(*) FILTER (WHERE change = 'admitted') AS admissions,
+            count(*) FILTER (WHERE change = 'deleted') AS deletions,
+            count(*) FILTER (WHERE change = 'deleted' AND cme_risk) AS cme_risk,
+            count(*) FILTER (WHERE change = 'deleted' AND ground = 'elective-home-education') AS ehe,
+            count(*) FILTER (WHERE change = 'deleted' AND consent) AS consent
+        FROM counted
+        GROUP BY GROUPING SETS ((district), ())
+        UNION ALL
+        SELECT 'ground', grouping(district) = 1, district, ground, 0, count(*), 0, 0, 0
+        FROM counted
+        WHERE change = 'deleted'
+        GROUP BY GROUPING SETS ((district, ground), (ground))
+        """
+
+    private func rollChangeRows(
+        _ q: OutcomesQuery
+    ) async throws -> (
+        totals: [(district: String?, figures: RollChangeOutcomes)],
+        grounds: [(district: String?, ground: String, deletions: Int)]
+    ) {
+        var query = PostgresQuery(unsafeSQL: Self.rollChangeSQL)
+        query.binds.append(q.firstDay)
+        query.binds.append(q.lastDay)
+        query.binds.append(q.district)
+        var totals: [(district: String?, figures: RollChangeOutcomes)] = []
+        var grounds: [(district: String?, ground: String, deletions: Int)] = []
+        for row in try await self.rows(query, "report roll changes") {
+            let r = row.makeRandomAccess()
+            do {
+                let district = try r.get("county", as: Bool.self) ? nil : try r.get("district", as: String.self)
+                if try r.get("kind", as: String.self) == "ground" {
+                    grounds.append((district, try r.get("ground", as: String.self), try r.get("deletions", as: Int.self)))
+                } else {
+                    totals.append(
+                        (
+                            district,
+                            RollChangeOutcomes(
+                                admissions: try r.get("admissions", as: Int.self), deletions: try r.get("deletions", as: Int.self),
+                                cmeRisk: try r.get("cme_risk", as: Int.self), electiveHomeEducation: try r.get("ehe", as: Int.self),
+                                eheConsentRequired: try r.get("consent", as: Int.self))
+                        ))
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw StoreError(code: .decoding, reason: "report roll changes", underlying: error)
+            }
+        }
+        return (totals, grounds)
     }
 
     // MARK: Helpers

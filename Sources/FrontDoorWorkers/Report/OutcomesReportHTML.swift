@@ -41,11 +41,12 @@ struct ReportHTML {
             \(attendanceSection())
             \(exclusionSection())
             \(cmeSection())
+            \(rollChangeSection())
             \(reasonSection())
             \(districtSection())
             </main>
             <footer>
-            <p><strong>How the figures are counted.</strong> Attendance is (present + attending) ÷ possible sessions, from the mark that counts for each pupil, school, day and session (the latest amendment). Persistent and severe absence: share of pupil enrolments (pupil and school) absent for 10% / 50% or more of their possible sessions. Exclusions: issued in the academic year and not rescinded; FSM, SEN support and EHC plan shares are of permanent exclusions, as recorded with the exclusion. Children missing education: CME referrals received in the year; found within two weeks means resolved, with the child found, by the 10th school day after the referral. Percentages are rounded half up to one decimal place; changes are percentage points (pp) or counts.\(generatedOn.map { " Generated \(esc($0))." } ?? "")</p>
+            <p><strong>How the figures are counted.</strong> Attendance is (present + attending) ÷ possible sessions, from the mark that counts for each pupil, school, day and session (the latest amendment). Persistent and severe absence: share of pupil enrolments (pupil and school) absent for 10% / 50% or more of their possible sessions. Exclusions: issued in the academic year and not rescinded; FSM, SEN support and EHC plan shares are of permanent exclusions, as recorded with the exclusion. Children missing education: CME referrals received in the year; found within two weeks means resolved, with the child found, by the 10th school day after the referral. Admissions and deletions: the changes to school rolls schools returned, by the date they took effect; a deletion raises CME risk on the 20-days or not-known ground when no CME case is open, and needs the LA's consent for home education when the child is at a special school or on a child-protection plan. Percentages are rounded half up to one decimal place; changes are percentage points (pp) or counts.\(generatedOn.map { " Generated \(esc($0))." } ?? "")</p>
             </footer>
             </body>
             </html>
@@ -241,6 +242,66 @@ struct ReportHTML {
             <div class="donuts">\(donuts.joined())</div>
             </section>
             """
+    }
+
+    func rollChangeSection() -> String {
+        let r = cur.rollChanges
+        var lede =
+            "Schools returned \(ReportFormat.grouped(r.admissions)) admissions and \(ReportFormat.grouped(r.deletions)) deletions in \(esc(cur.academicYear))"
+        if let c = change?.figures.rollChanges, let p = prev {
+            lede += " (\(countWords(c.admissions)) and \(countWords(c.deletions)) on \(esc(p.academicYear)))"
+        }
+        lede +=
+            ". \(ReportFormat.grouped(r.cmeRisk)) deletions raised a CME risk (20 school days' continuous absence or whereabouts not known, with no CME case open); \(ReportFormat.grouped(r.electiveHomeEducation)) were for elective home education, \(ReportFormat.grouped(r.eheConsentRequired)) of them of children at a special school or on a child-protection plan, who needed the LA's consent."
+        let grounds = ReportFormat.orderedCodes(
+            r.deletionsByGround.merging(prev?.rollChanges.deletionsByGround.mapValues { _ in 0 } ?? [:]) { a, _ in a }, by: r.deletionsByGround)
+        var chart = ""
+        if !grounds.isEmpty {
+            let rows = grounds.map { ground -> ReportChartRow in
+                let n = r.deletionsByGround[ground] ?? 0
+                var values: [Double?] = [Double(n)]
+                var texts = [ReportFormat.grouped(n)]
+                if let prev {
+                    let p = prev.rollChanges.deletionsByGround[ground] ?? 0
+                    values.insert(Double(p), at: 0)
+                    texts.insert(ReportFormat.grouped(p), at: 0)
+                }
+                return ReportChartRow(label: ReportFormat.groundName(ground), values: values, texts: texts)
+            }
+            let top = niceCeiling(rows.flatMap(\.values).compactMap { $0 }.max() ?? 1)
+            chart =
+                "<figure class=\"single\">"
+                + ReportBarChart(
+                    id: "chart-deletions-by-ground", title: "Deletions from school rolls by ground", rows: rows, series: series,
+                    domain: 0...top, tick: top / 5, unit: "", width: 860
+                ).svg() + "</figure>"
+        }
+        var rows = ""
+        for name in ReportFormat.orderedDistricts(cur.byDistrict.keys) {
+            let d = cur.byDistrict[name]!.rollChanges
+            rows += "<tr><th scope=\"row\">\(esc(name))</th>" + rollCells(d, count: ReportFormat.grouped) + "</tr>"
+            if let c = change?.byDistrict[name]?.rollChanges {
+                rows += "<tr class=\"chg\"><td>change</td>" + rollCells(c, count: ReportFormat.signed) + "</tr>"
+            }
+        }
+        let total =
+            "<tr class=\"total\"><th scope=\"row\">\(cur.district == nil ? "Kent" : "Total")</th>"
+            + rollCells(r, count: ReportFormat.grouped) + "</tr>"
+        return """
+            <section id="roll-changes"><h2>Admissions and deletions</h2>
+            <p class="lede">\(lede)</p>
+            \(chart)
+            <div class="scroll"><table>
+            <thead><tr><th scope="col">District</th><th scope="col">Admissions</th><th scope="col">Deletions</th><th scope="col">Deletions raising CME risk</th><th scope="col">Elective home education</th><th scope="col">Needing LA consent</th></tr></thead>
+            <tbody>\(rows)</tbody><tfoot>\(total)</tfoot>
+            </table></div>
+            </section>
+            """
+    }
+
+    func rollCells(_ r: RollChangeOutcomes, count: (Int) -> String) -> String {
+        [count(r.admissions), count(r.deletions), count(r.cmeRisk), count(r.electiveHomeEducation), count(r.eheConsentRequired)]
+            .map { "<td>\(esc($0))</td>" }.joined()
     }
 
     func reasonSection() -> String {

@@ -95,10 +95,12 @@ extension OutcomesChange {
 }
 
 extension DistrictOutcomes {
-    /// - Parameter order: whose absence reasons decide the order of the codes (most sessions first).
+    /// - Parameter order: whose absence reasons decide the order of the codes (most sessions first),
+    ///   and whose deletions the order of the grounds.
     func jsonMembers(order: DistrictOutcomes) -> [(String, ReportJSON)] {
         let a = attendance
         let x = exclusions
+        let r = rollChanges
         return [
             (
                 "attendance",
@@ -124,6 +126,21 @@ extension DistrictOutcomes {
                 ])
             ),
             ("enforcementReviews", .int(enforcementReviews)),
+            (
+                "rollChanges",
+                .object([
+                    ("admissions", .int(r.admissions)), ("deletions", .int(r.deletions)),
+                    (
+                        "deletionsByGround",
+                        .object(
+                            ReportFormat.orderedCodes(r.deletionsByGround, by: order.rollChanges.deletionsByGround).map {
+                                ($0, .int(r.deletionsByGround[$0]!))
+                            })
+                    ),
+                    ("cmeRisk", .int(r.cmeRisk)), ("electiveHomeEducation", .int(r.electiveHomeEducation)),
+                    ("eheConsentRequired", .int(r.eheConsentRequired)),
+                ])
+            ),
         ]
     }
 }
@@ -198,6 +215,25 @@ public enum ReportFormat {
         case "O": "Other unauthorised absence"
         case "U": "Arrived after registers closed"
         default: "Code \(code)"
+        }
+    }
+
+    /// What a deletion ground of `roll.change.v1` (events.md; regulation 9 of the 2024
+    /// regulations) means.
+    public static func groundName(_ ground: String) -> String {
+        switch ground {
+        case "transferred": "Transferred to another school"
+        case "elective-home-education": "Elective home education"
+        case "moved-away": "Moved away"
+        case "not-returned-after-leave": "Not returned after leave"
+        case "continuous-absence-20-days": "20 school days' continuous absence"
+        case "medical": "Medical grounds"
+        case "permanently-excluded": "Permanently excluded"
+        case "died": "Died"
+        case "left-compulsory-age": "Ceased to be of compulsory school age"
+        case "not-known": "Whereabouts not known"
+        case "other": "Other ground"
+        default: "Ground \(ground)"
         }
     }
 

@@ -53,6 +53,23 @@ extension OutcomesReport {
         section("Enforcement")
         countRow("Penalty-notice reviews raised", \.enforcementReviews)
 
+        section("Admissions and deletions")
+        countRow("Admissions to a school roll", \.rollChanges.admissions)
+        countRow("Deletions from a school roll", \.rollChanges.deletions)
+        let grounds = ReportFormat.orderedCodes(
+            current.rollChanges.deletionsByGround.merging(previous?.rollChanges.deletionsByGround.mapValues { _ in 0 } ?? [:]) { a, _ in a },
+            by: current.rollChanges.deletionsByGround)
+        for ground in grounds {
+            var row = "    " + pad(ReportFormat.groundName(ground), 32)
+            row += lpad(ReportFormat.grouped(current.rollChanges.deletionsByGround[ground] ?? 0), 12)
+            if let previous { row += lpad(ReportFormat.grouped(previous.rollChanges.deletionsByGround[ground] ?? 0), 12) }
+            if let change { row += lpad(ReportFormat.signed(change.figures.rollChanges.deletionsByGround[ground] ?? 0), 12) }
+            lines.append(row)
+        }
+        countRow("Deletions raising CME risk", \.rollChanges.cmeRisk)
+        countRow("Deletions for home education", \.rollChanges.electiveHomeEducation)
+        countRow("  needing the LA's consent", \.rollChanges.eheConsentRequired)
+
         section("Absence by reason (sessions)")
         let codes = ReportFormat.orderedCodes(
             current.absenceReasons.merging(previous?.absenceReasons.mapValues { _ in 0 } ?? [:]) { a, _ in a },
@@ -85,8 +102,24 @@ extension OutcomesReport {
             }
         }
         lines.append("")
+        lines.append("ADMISSIONS AND DELETIONS BY DISTRICT, \(current.academicYear)")
+        let rollColumns: [(String, Int)] = [
+            ("District", 24), ("Admitted", 10), ("Deleted", 10), ("CME risk", 10), ("Home ed.", 10), ("Consent", 10),
+        ]
+        lines.append("  " + rollColumns.enumerated().map { i, c in i == 0 ? pad(c.0, c.1) : lpad(c.0, c.1) }.joined())
+        for name in ReportFormat.orderedDistricts(current.byDistrict.keys) {
+            let d = current.byDistrict[name]!
+            lines.append("  " + rollRow(name, d.rollChanges, columns: rollColumns, count: ReportFormat.grouped))
+            if let c = change?.byDistrict[name] {
+                lines.append("  " + rollRow("", c.rollChanges, columns: rollColumns, count: ReportFormat.signed))
+            }
+        }
+        lines.append("")
         lines.append("Percentages are rounded half up to one decimal place; changes are percentage points (pp) or counts.")
         lines.append("PA and severe absence: share of pupil enrolments with absence of 10% / 50% or more of possible sessions.")
+        lines.append(
+            "CME risk: deletions on the 20-days or not-known ground with no CME case open. Consent: home education from a special school or on a child-protection plan."
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -99,6 +132,11 @@ extension OutcomesReport {
             count(d.exclusions.permanent), count(d.exclusions.suspensions), count(d.cme.reported),
             percent(d.cme.foundWithinTwoWeeksPct), count(d.enforcementReviews),
         ]
+        return pad(name, columns[0].1) + zip(cells, columns.dropFirst()).map { lpad($0, $1.1) }.joined()
+    }
+
+    private func rollRow(_ name: String, _ r: RollChangeOutcomes, columns: [(String, Int)], count: (Int) -> String) -> String {
+        let cells = [count(r.admissions), count(r.deletions), count(r.cmeRisk), count(r.electiveHomeEducation), count(r.eheConsentRequired)]
         return pad(name, columns[0].1) + zip(cells, columns.dropFirst()).map { lpad($0, $1.1) }.joined()
     }
 
