@@ -172,6 +172,9 @@ struct RulesExclusionTests {
     func exclusionYearStart() {
         #expect(ExclusionYear.containing(F.date("2026-07-31")) == AcademicYear(startYear: 2025))
         #expect(ExclusionYear.containing(F.date("2026-08-03")) == AcademicYear(startYear: 2026))
+        // The span the outcomes report counts exclusions in (OutcomesReporter.query).
+        #expect(ExclusionYear.firstDay(of: AcademicYear(startYear: 2026)) == F.date("2026-08-01"))
+        #expect(ExclusionYear.lastDay(of: AcademicYear(startYear: 2026)) == F.date("2027-07-31"))
         // An academy's suspension on Monday 3 August 2026 counts in 2026/27 (the census year), not 2025/26.
         let aug = suspension("aug", "2026-08-03", sessions: 2)
         let xs = [aug, suspension("b", "2026-09-07", sessions: 2), suspension("c", "2026-09-14", sessions: 2)]

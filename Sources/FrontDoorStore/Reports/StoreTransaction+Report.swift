@@ -3,12 +3,17 @@ import PostgresNIO
 
 /// What one year's outcomes are computed over.
 public struct OutcomesQuery: Sendable, Hashable {
-    /// `2026/27`: the `academic_year` of exclusions.
+    /// `2026/27`.
     public var academicYear: String
     /// 1 September and 31 August of that year (marks, referrals, reviews and roll changes are
     /// dated in it).
     public var firstDay: StoreDate
     public var lastDay: StoreDate
+    /// The exclusion year's first and last days, 1 August and 31 July (`ExclusionYear`: "for
+    /// exclusion counts the academic year starts on the first school day after 31 July"):
+    /// exclusions count in the year of their start date.
+    public var exclusionFirstDay: StoreDate
+    public var exclusionLastDay: StoreDate
     /// Restrict every figure to one district (`unassigned` included); `nil` for the county.
     public var district: String?
     /// For every day a CME referral can be received in the year, the 10th LA school day after
@@ -16,19 +21,25 @@ public struct OutcomesQuery: Sendable, Hashable {
     /// received on a day missing here is never "found within two weeks".
     public var cmeDeadlines: [(received: StoreDate, deadline: StoreDate)]
 
+    /// The exclusion year defaults to the month before `firstDay` … the month before `lastDay`
+    /// (1 August to 31 July for a 1 September year).
     public init(
         academicYear: String, firstDay: StoreDate, lastDay: StoreDate, district: String? = nil,
-        cmeDeadlines: [(received: StoreDate, deadline: StoreDate)]
+        cmeDeadlines: [(received: StoreDate, deadline: StoreDate)], exclusionFirstDay: StoreDate? = nil,
+        exclusionLastDay: StoreDate? = nil
     ) {
         self.academicYear = academicYear
         self.firstDay = firstDay
         self.lastDay = lastDay
         self.district = district
         self.cmeDeadlines = cmeDeadlines
+        self.exclusionFirstDay = exclusionFirstDay ?? firstDay.adding(days: -31)
+        self.exclusionLastDay = exclusionLastDay ?? lastDay.adding(days: -31)
     }
 
     public static func == (a: OutcomesQuery, b: OutcomesQuery) -> Bool {
         a.academicYear == b.academicYear && a.firstDay == b.firstDay && a.lastDay == b.lastDay && a.district == b.district
+            && a.exclusionFirstDay == b.exclusionFirstDay && a.exclusionLastDay == b.exclusionLastDay
             && a.cmeDeadlines.map(\.received) == b.cmeDeadlines.map(\.received)
             && a.cmeDeadlines.map(\.deadline) == b.cmeDeadlines.map(\.deadline)
     }
@@ -243,7 +254,7 @@ extension StoreTransaction {
                     FROM exclusions x
                     LEFT JOIN schools s ON s.laestab = x.laestab
                     LEFT JOIN pupils p ON p.upn = x.upn
-                    WHERE x.academic_year = $1 AND NOT x.rescinded AND \(districtCondition(q, parameter: 2))
+                    WHERE x.start_date BETWEEN $1 AND $2 AND NOT x.rescinded AND \(districtCondition(q, parameter: 3))
                 )
                 SELECT grouping(district) = 1 AS county, district,
                     count(*) FILTER (WHERE category = 'permanent') AS permanent,
@@ -257,7 +268,8 @@ extension StoreTransaction {
                 FROM counted
                 GROUP BY GROUPING SETS ((district), ())
                 """)
-        query.binds.append(q.academicYear)
+        query.binds.append(q.exclusionFirstDay)
+        query.binds.append(q.exclusionLastDay)
         if let d = q.district { query.binds.append(d) }
         return try await self.map(query, "report exclusions") { row in
             (

@@ -44,8 +44,9 @@ public struct OutcomesReporter: Sendable {
         try await database.withTransaction(readOnly: true) { tx in try await tx.reportDistricts() }
     }
 
-    /// The store query for one year: its dates and, for every day of it, the LA school day by
-    /// which a CME referral received that day must be resolved to count as found within two weeks.
+    /// The store query for one year: its dates, its exclusion year (``ExclusionYear``, from
+    /// 1 August) and, for every day of it, the LA school day by which a CME referral received
+    /// that day must be resolved to count as found within two weeks.
     public func query(_ year: AcademicYear, district: String?) -> OutcomesQuery {
         var deadlines: [(received: StoreDate, deadline: StoreDate)] = []
         var day = year.firstDay
@@ -55,6 +56,7 @@ public struct OutcomesReporter: Sendable {
         }
         return OutcomesQuery(
             academicYear: year.description, firstDay: StoreDate(year.firstDay), lastDay: StoreDate(year.lastDay),
-            district: district, cmeDeadlines: deadlines)
+            district: district, cmeDeadlines: deadlines, exclusionFirstDay: StoreDate(ExclusionYear.firstDay(of: year)),
+            exclusionLastDay: StoreDate(ExclusionYear.lastDay(of: year)))
     }
 }

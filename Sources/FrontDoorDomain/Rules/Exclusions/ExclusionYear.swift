@@ -20,6 +20,13 @@ public enum ExclusionYear {
         AcademicYear(startYear: d.month >= 8 ? d.year : d.year - 1)
     }
 
+    /// The first day of the exclusion year `year`: 1 August, a month before its academic year
+    /// (the outcomes report counts exclusions by their start date from it).
+    public static func firstDay(of year: AcademicYear) -> LocalDate { year.firstDay.adding(days: -31) }
+
+    /// The last day of the exclusion year `year`: 31 July (August has 31 days).
+    public static func lastDay(of year: AcademicYear) -> LocalDate { year.lastDay.adding(days: -31) }
+
     /// Whether `d` is in the exclusion year `year`.
     public static func contains(_ year: AcademicYear, _ d: LocalDate) -> Bool { containing(d) == year }
 
