@@ -57,7 +57,12 @@ extension StoreTransaction {
         try await step("attendance_marks", "delete", "DELETE FROM attendance_marks WHERE mark_date < $1", c.marksBefore)
         try await step(
             "pupil_year_attendance", "delete", "DELETE FROM pupil_year_attendance WHERE academic_year < $1", c.aggregatesBeforeYear)
-        try await step("exclusions", "delete", "DELETE FROM exclusions WHERE academic_year < $1", c.aggregatesBeforeYear)
+        // The report counts an exclusion in the exclusion year of its start date (from 1 August):
+        // one starting in August before the first kept year is that year's, and stays.
+        try await step(
+            "exclusions", "delete",
+            "DELETE FROM exclusions WHERE academic_year < $1 AND start_date < make_date(substr($1::text, 1, 4)::int, 8, 1)",
+            c.aggregatesBeforeYear)
         // The report counts referrals by reason, dates, outcome and school: those stay.
         try await step(
             "referrals", "anonymise",
@@ -93,6 +98,7 @@ extension StoreTransaction {
                 AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM enforcement_reviews e WHERE e.upn = p.upn)
+                AND NOT EXISTS (SELECT 1 FROM roll_changes rc WHERE rc.upn = p.upn)
             """, true)
         if !apply {
             try await self.execute("ROLLBACK TO SAVEPOINT frontdoor_purge_dry_run", "purge dry run")
