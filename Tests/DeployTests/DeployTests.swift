@@ -105,7 +105,9 @@ import Yams
             return build(type: "FrontDoorCommand", near: nil, files: files, depth: 0) ?? CommandTree()
         }
 
-        private static func build(type: String, near: (file: Int, offset: String.Index)?, files: [(path: String, text: String)], depth: Int)
+        private static func build(
+            type: String, near: (file: Int, offset: String.Index)?, files: [(path: String, text: String)], depth: Int
+        )
             -> CommandTree?
         {
             guard depth < 5, let found = declaration(of: type, near: near, files: files) else { return nil }
@@ -124,11 +126,15 @@ import Yams
 
         /// The declaration of `struct <type>: …ParsableCommand`: the first after `near` in its file
         /// (a nested command), else the first anywhere.
-        private static func declaration(of type: String, near: (file: Int, offset: String.Index)?, files: [(path: String, text: String)])
+        private static func declaration(
+            of type: String, near: (file: Int, offset: String.Index)?, files: [(path: String, text: String)]
+        )
             -> (Int, String.Index)?
         {
             let pattern = #"struct \#(type): [A-Za-z]*ParsableCommand"#
-            if let near, let r = files[near.file].text.range(of: pattern, options: .regularExpression, range: near.offset..<files[near.file].text.endIndex) {
+            if let near,
+                let r = files[near.file].text.range(of: pattern, options: .regularExpression, range: near.offset..<files[near.file].text.endIndex)
+            {
                 return (near.file, r.lowerBound)
             }
             for (i, f) in files.enumerated() {
@@ -285,7 +291,9 @@ import Yams
             allowed.formUnion(["FRONTDOOR_HTTP_HOST", "FRONTDOOR_HTTP_PORT"])
         }
         let regex = try NSRegularExpression(pattern: "FRONTDOOR_[A-Z0-9_]+")
-        let names = regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
+        let names = regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap {
+            Range($0.range, in: text).map { String(text[$0]) }
+        }
         // FRONTDOOR_KAFKA_<PROPERTY> passes any librdkafka property through; FRONTDOOR_KAFKA_PORT
         // is the local stack's, not a property.
         return Set(names).filter { !allowed.contains($0) && !($0.hasPrefix("FRONTDOOR_KAFKA_") && $0 != "FRONTDOOR_KAFKA_PORT") }.sorted()
@@ -364,7 +372,10 @@ import Yams
         #expect(!composeText.lowercased().contains("zookeeper"))
         #expect((services["postgres"]?["image"] as? String)?.hasPrefix("postgres:15") == true)
         let initService = try #require(services["init"])
-        #expect(Self.frontdoorInvocations(entrypoint: Self.strings(initService["entrypoint"]), command: initService["command"]) == [["migrate"], ["topics", "create"]])
+        #expect(
+            Self.frontdoorInvocations(entrypoint: Self.strings(initService["entrypoint"]), command: initService["command"]) == [
+                ["migrate"], ["topics", "create"],
+            ])
         let initDeps = Self.map(initService["depends_on"])
         #expect(Self.map(initDeps["postgres"])["condition"] as? String == "service_healthy")
         #expect(Self.map(initDeps["kafka"])["condition"] as? String == "service_healthy")
@@ -387,7 +398,8 @@ import Yams
                 #expect(image == "frontdoor:${IMAGE_TAG:-0.1.0}", "\(name): the release tag by default, never latest")
                 #expect(service["user"] as? String == "10001:10001", "\(name): non-root")
                 #expect(service["read_only"] as? Bool == true, "\(name): read-only root filesystem")
-                #expect(Self.strings(service["cap_drop"]) == ["ALL"] && Self.strings(service["security_opt"]) == ["no-new-privileges:true"], "\(name)")
+                #expect(
+                    Self.strings(service["cap_drop"]) == ["ALL"] && Self.strings(service["security_opt"]) == ["no-new-privileges:true"], "\(name)")
             } else {
                 #expect(Self.pinned(image), "\(name): \(image) pinned to a version")
             }
@@ -434,7 +446,9 @@ import Yams
         let setup = try Self.text("scripts/setup.sh")
         let version = try #require(setup.range(of: #"RDKAFKA_VERSION=[0-9.]+"#, options: .regularExpression).map { String(setup[$0]) })
         #expect(text.contains("ARG \(version)"), "the image builds the librdkafka `make setup` builds (\(version))")
-        let user = text.split(separator: "\n").last { $0.hasPrefix("USER ") }.map { $0.dropFirst(5).split(separator: ":").first.map(String.init) ?? "" }
+        let user = text.split(separator: "\n").last { $0.hasPrefix("USER ") }.map {
+            $0.dropFirst(5).split(separator: ":").first.map(String.init) ?? ""
+        }
         #expect(user.flatMap { Int($0) }.map { $0 > 0 } == true, "a numeric non-root USER last (Kubernetes' runAsNonRoot checks the number)")
         #expect(text.contains(#"ENTRYPOINT ["/usr/local/bin/frontdoor"]"#))
         #expect(text.contains("COPY Config"))
@@ -447,7 +461,9 @@ import Yams
     func kustomization() throws {
         let k = try Self.yaml("deploy/k8s/kustomization.yaml")
         let resources = Set(Self.strings(k["resources"]))
-        let manifests = Set(try Self.files(in: "deploy/k8s", suffix: ".yaml").map { String($0.dropFirst("deploy/k8s/".count)) }).subtracting(["kustomization.yaml"])
+        let manifests = Set(try Self.files(in: "deploy/k8s", suffix: ".yaml").map { String($0.dropFirst("deploy/k8s/".count)) }).subtracting([
+            "kustomization.yaml"
+        ])
         #expect(resources == manifests)
         for image in Self.list(k["images"]) {
             let tag = image["newTag"] as? String ?? image["digest"] as? String ?? ""
@@ -472,7 +488,9 @@ import Yams
         let code = try Code()
         let docs = try Self.kubernetes()
         for kind in code.workerKinds {
-            let d = try #require(docs.first { Self.kind($0.doc) == "Deployment" && Self.name($0.doc) == "worker-\(kind)" }, "Deployment worker-\(kind)").doc
+            let d = try #require(
+                docs.first { Self.kind($0.doc) == "Deployment" && Self.name($0.doc) == "worker-\(kind)" }, "Deployment worker-\(kind)"
+            ).doc
             let labels = Self.map(Self.map(Self.map(Self.map(d["spec"])["template"])["metadata"])["labels"])
             #expect(labels["app"] as? String == "frontdoor" && labels["worker"] as? String == kind, "the scrape and the alerts read these labels")
             let container = try #require(Self.firstContainer(d))
@@ -481,7 +499,9 @@ import Yams
             for part in ["requests", "limits"] {
                 #expect(Self.map(resources[part])["cpu"] != nil && Self.map(resources[part])["memory"] != nil, "worker-\(kind): \(part)")
             }
-            let pdb = try #require(docs.first { Self.kind($0.doc) == "PodDisruptionBudget" && Self.name($0.doc) == "worker-\(kind)" }, "PDB worker-\(kind)").doc
+            let pdb = try #require(
+                docs.first { Self.kind($0.doc) == "PodDisruptionBudget" && Self.name($0.doc) == "worker-\(kind)" }, "PDB worker-\(kind)"
+            ).doc
             let selector = Self.map(Self.map(Self.map(pdb["spec"])["selector"])["matchLabels"])
             #expect(selector["worker"] as? String == kind && selector["app"] as? String == "frontdoor")
             #expect(Self.map(pdb["spec"])["maxUnavailable"] as? Int == 1, "a single replica can still be drained")
@@ -538,7 +558,8 @@ import Yams
         let users = try Self.kafkaUsers()
         #expect(!docs.contains { Self.kind($0.doc) == "ScaledObject" && Self.name($0.doc) == "worker-relay" }, "the relay is no consumer")
         for (kind, topics) in code.inputs {
-            let s = try #require(docs.first { Self.kind($0.doc) == "ScaledObject" && Self.name($0.doc) == "worker-\(kind)" }, "ScaledObject worker-\(kind)")
+            let s = try #require(
+                docs.first { Self.kind($0.doc) == "ScaledObject" && Self.name($0.doc) == "worker-\(kind)" }, "ScaledObject worker-\(kind)")
             let spec = Self.map(s.doc["spec"])
             #expect(Self.map(spec["scaleTargetRef"])["name"] as? String == "worker-\(kind)")
             let maxReplicas = try #require(spec["maxReplicaCount"] as? Int)
@@ -576,7 +597,12 @@ import Yams
     /// A Strimzi `KafkaUser` with simple authorization, evaluated as Kafka's authorizer would for
     /// the named resources (literal and prefixed patterns, `*`, the `All` operation).
     struct Principal {
-        enum Operation: String { case read = "Read", write = "Write", describe = "Describe", create = "Create" }
+        enum Operation: String {
+            case read = "Read"
+            case write = "Write"
+            case describe = "Describe"
+            case create = "Create"
+        }
         struct ACL {
             var type: String
             var name: String
@@ -648,7 +674,9 @@ import Yams
             guard let pod = Self.podSpec(doc) else { continue }
             for container in Self.containers(pod) {
                 let env = Self.list(container["env"])
-                guard let username = env.first(where: { $0["name"] as? String == "FRONTDOOR_KAFKA_SASL_USERNAME" })?["value"] as? String else { continue }
+                guard let username = env.first(where: { $0["name"] as? String == "FRONTDOOR_KAFKA_SASL_USERNAME" })?["value"] as? String else {
+                    continue
+                }
                 let password = env.first { $0["name"] as? String == "FRONTDOOR_KAFKA_SASL_PASSWORD" }
                 let secret = Self.map(Self.map(password?["valueFrom"])["secretKeyRef"])
                 #expect(users[username] != nil, "\(file): \(username) is a KafkaUser")
@@ -666,7 +694,9 @@ import Yams
         let users = try Self.kafkaUsers()
         let topics = code.allTopics
         #expect(!code.unitIds.isEmpty)
-        let districts = try Self.text("Config/districts.csv").split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }
+        let districts = try Self.text("Config/districts.csv").split(separator: "\n").dropFirst().compactMap {
+            $0.split(separator: ",").last.map(String.init)
+        }
         #expect(Set(districts) == Set(code.unitIds), "every unit of Config/districts.csv")
         for unit in code.unitIds {
             let topic = code.settings.topics.earlyHelp(unit: unit)
@@ -688,7 +718,8 @@ import Yams
             #expect(user.name == "frontdoor-dlq-console", "\(user.name) reads a DLQ, which holds names and free text")
         }
         // The evaluator sees a prefix that would let a unit read its neighbours.
-        let loose = Principal(name: "eh-x", authentication: "", acls: [.init(type: "topic", name: "frontdoor.early-help.", prefix: true, operations: ["Read"])])
+        let loose = Principal(
+            name: "eh-x", authentication: "", acls: [.init(type: "topic", name: "frontdoor.early-help.", prefix: true, operations: ["Read"])])
         #expect(loose.topics(.read, among: topics).count == code.unitIds.count)
     }
 
