@@ -14,7 +14,7 @@ SWIFT_BUILD_ARGS ?=
 STACK_ENV = $(shell scripts/stack.sh env)
 BIN = .build/debug/frontdoor
 
-.PHONY: setup up down reset build release test unit run bench lint format fuzz fuzz-merge faults clean-state
+.PHONY: setup up down reset build release test unit rules run bench lint format fuzz fuzz-merge faults clean-state
 
 setup:
 	@scripts/setup.sh
@@ -39,6 +39,10 @@ release: setup
 # exit status is non-zero when either failed.
 test: setup
 	@scripts/test.sh $(SWIFT_STRICT) $(SWIFT_LINK) $(SWIFT_BUILD_ARGS)
+
+# The Prometheus scrape config, alert rules and their promtool unit tests (also part of `make test`).
+rules: setup
+	@scripts/check-prometheus.sh
 
 # Pure domain tests only: no broker, no database.
 unit:

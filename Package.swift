@@ -113,10 +113,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Parses deploy/ (compose file, Kubernetes manifests, Dockerfile): no Docker engine runs here.
+        // Parses deploy/ (compose file, Kubernetes manifests, Dockerfile, Prometheus rules) against the code and Config/:
+        // no Docker engine or cluster runs here.
         .testTarget(
             name: "DeployTests",
-            dependencies: ["FrontDoorWorkers", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FrontDoorWorkers", "FrontDoorConfig", "FrontDoorDomain", .product(name: "Yams", package: "Yams")]
         ),
     ]
 )

@@ -1,130 +1,426 @@
 import Foundation
+import FrontDoorConfig
+import FrontDoorDomain
 import FrontDoorWorkers
 import Testing
 import Yams
 
-/// No Docker engine or cluster runs here, so deploy/ is checked by parsing it: the files must
-/// be valid, run the binary's real subcommands, name the real consumer groups and topics, and
-/// use only environment variables the binary reads.
+/// No Docker engine or cluster runs here, so deploy/ is checked by parsing it against the code:
+/// every command a file runs is one of the binary's subcommands, every `FRONTDOOR_*` variable is
+/// one it reads, probes and scrapes use the workers' HTTP port, KEDA watches every input topic of
+/// each consumer worker, each process has its own Kafka principal with exactly the ACLs its code
+/// needs, each Early Help Unit of `Config/districts.csv` reads its own topic and nothing else,
+/// every container runs non-root on a read-only filesystem, images are pinned, and every metric
+/// the alert rules name exists in `Sources/`.
 @Suite struct DeployTests {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        fatalError("package root not found")
-    }()
+    // MARK: - The code's side
+
+    /// The package root (this file is `Tests/DeployTests/DeployTests.swift`).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The workers' metrics and health port (reserved in the issue 11 plan: `FRONTDOOR_HTTP_PORT`,
+    /// default 9464). After the metrics merge, prefer the settings' own default here.
+    static let defaultHTTPPort = 9464
 
     static func text(_ path: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
     }
 
-    static func documents(_ path: String) throws -> [[String: Any]] {
-        try Yams.load_all(yaml: text(path)).compactMap { $0 as? [String: Any] }
+    static func files(in directory: String, suffix: String) throws -> [String] {
+        let url = root.appendingPathComponent(directory)
+        return try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(suffix) }.sorted()
+            .map { "\(directory)/\($0)" }
     }
 
-    static let workerKinds = ["attendance", "exclusions", "referrals", "relay"]
-    static let consumerKinds = [
-        "attendance": "frontdoor.attendance.v1", "exclusions": "frontdoor.exclusions.v1",
-        "referrals": "frontdoor.referrals.v1",
-    ]
-
-    /// Every `FRONTDOOR_*` name in a text is one the binary reads (or a librdkafka pass-through).
-    static func unknownVariables(in text: String) -> [String] {
-        let regex = try! NSRegularExpression(pattern: "FRONTDOOR_[A-Z0-9_]+")
-        let names = regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
-            String(text[Range($0.range, in: text)!])
+    /// Every Swift source under `Sources/`, concatenated (for names the code must spell).
+    static func sourceText() throws -> String {
+        let base = root.appendingPathComponent("Sources")
+        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { return "" }
+        var text = ""
+        for case let url as URL in walker where url.pathExtension == "swift" {
+            text += try String(contentsOf: url, encoding: .utf8) + "\n"
         }
-        return Set(names).filter { !WorkerSettings.environmentVariables.contains($0) && !$0.hasPrefix("FRONTDOOR_KAFKA_") }.sorted()
+        return text
     }
 
-    @Test("compose: Kafka (KRaft), PostgreSQL, migrate and topics jobs, and one service per worker kind")
-    func composeFile() throws {
-        let compose = try #require(try Yams.load(yaml: Self.text("deploy/docker-compose.yml")) as? [String: Any])
-        let services = try #require(compose["services"] as? [String: Any])
-        let kafka = try #require(services["kafka"] as? [String: Any])
-        #expect((kafka["image"] as? String)?.hasPrefix("apache/kafka:") == true)
-        let kafkaEnv = try #require(kafka["environment"] as? [String: Any])
-        #expect((kafkaEnv["KAFKA_PROCESS_ROLES"] as? String)?.contains("controller") == true, "KRaft mode")
-        #expect((services["postgres"] as? [String: Any])?["image"] as? String == "postgres:15")
-        #expect(((services["migrate"] as? [String: Any])?["command"] as? [String]) == ["migrate"])
-        #expect(((services["topics"] as? [String: Any])?["command"] as? [String]) == ["topics", "create"])
-        for kind in Self.workerKinds {
-            let name = kind == "relay" ? "relay" : "\(kind)-worker"
-            let service = try #require(services[name] as? [String: Any], "service \(name)")
-            #expect(service["command"] as? [String] == ["worker", kind])
-            let env = try #require(service["environment"] as? [String: Any])
-            #expect(env["FRONTDOOR_KAFKA_BROKERS"] as? String == "kafka:9092")
-            #expect((env["FRONTDOOR_DATABASE_URL"] as? String)?.hasPrefix("postgres://") == true)
-            // Required by every worker (issue 11): taken from the operator's environment, never written here.
-            #expect((env["FRONTDOOR_PSEUDONYM_KEY"] as? String)?.hasPrefix("${FRONTDOOR_PSEUDONYM_KEY:?") == true)
-            #expect(env["FRONTDOOR_LOG_FORMAT"] as? String == "json")
-            let deps = try #require(service["depends_on"] as? [String: Any])
-            #expect((deps["migrate"] as? [String: Any])?["condition"] as? String == "service_completed_successfully")
+    /// Until the metrics branch (issue 11 item 1: the HTTP listener, `FRONTDOOR_HTTP_*`, the
+    /// metrics) is merged, `Sources/` has none of it. The checks that need it are then recorded
+    /// as a known issue rather than failing; once `Sources/` reads `FRONTDOOR_HTTP_PORT` they are
+    /// strict (and an unmerged-looking gate would fail as "known issue not recorded").
+    /// After the merge this gate can go: call the checks directly.
+    static func afterMetricsMerge(_ what: Comment, _ body: () -> Void) throws {
+        if try sourceText().contains("FRONTDOOR_HTTP_PORT") {
+            body()
+        } else {
+            withKnownIssue("metrics branch not merged yet: \(what)") { body() }
         }
-        #expect(Self.unknownVariables(in: try Self.text("deploy/docker-compose.yml")).isEmpty)
     }
 
-    @Test("kubernetes: a Deployment per worker running its subcommand, KEDA lag scaling on the real groups and topics")
-    func kubernetesManifests() throws {
-        var deployments: [String: [String: Any]] = [:]
-        var scaled: [String: [String: Any]] = [:]
-        let dir = Self.root.appendingPathComponent("deploy/k8s")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(!files.isEmpty)
-        for file in files {
-            #expect(Self.unknownVariables(in: try Self.text("deploy/k8s/\(file)")).isEmpty, "\(file)")
-            for doc in try Self.documents("deploy/k8s/\(file)") {
-                let kind = try #require(doc["kind"] as? String, "\(file): kind")
-                let name = try #require((doc["metadata"] as? [String: Any])?["name"] as? String, "\(file): name")
-                if kind == "Deployment" { deployments[name] = doc }
-                if kind == "ScaledObject" { scaled[name] = doc }
+    /// What the code says about topics and workers.
+    struct Code {
+        let settings = WorkerSettings(environment: [:])
+        let config: LoadedConfig
+        /// Consumer worker kind → the topics its handler consumes.
+        let inputs: [String: [String]]
+        let unitIds: [String]
+        /// Every topic `topics create` makes.
+        let allTopics: [String]
+        /// `frontdoor worker <kind>`'s kinds.
+        let workerKinds: [String]
+
+        init() throws {
+            config = try ConfigLoader(directory: DeployTests.root.appendingPathComponent("Config")).load()
+            let handlers: [any BatchHandler] = [
+                AttendanceHandler(config: config, settings: settings), ExclusionHandler(config: config, settings: settings),
+                ReferralHandler(config: config, settings: settings),
+            ]
+            inputs = Dictionary(uniqueKeysWithValues: handlers.map { ($0.name, $0.topics.sorted()) })
+            unitIds = config.units.unitIds
+            allTopics = TopicPlan(topics: settings.topics, unitIds: unitIds, inputPartitions: 6, outputPartitions: 3).all.map(\.0)
+            workerKinds = try CommandTree.workerKinds()
+        }
+    }
+
+    /// The subcommands of `frontdoor`, read from `Sources/frontdoor/*.swift` (ArgumentParser's
+    /// `CommandConfiguration`: `commandName`, else the type name in kebab case; `subcommands`).
+    struct CommandTree {
+        var children: [String: CommandTree] = [:]
+        /// The allowed values of the first positional argument (`worker <kind>`), if checked.
+        var positional: [String]?
+
+        static func sources() throws -> [(path: String, text: String)] {
+            try DeployTests.files(in: "Sources/frontdoor", suffix: ".swift").map { ($0, try DeployTests.text($0)) }
+        }
+
+        static func workerKinds() throws -> [String] {
+            let text = try DeployTests.text("Sources/frontdoor/WorkerCommand.swift")
+            guard let r = text.range(of: #"enum Kind: String[^{]*\{\s*case ([a-z, ]+)"#, options: .regularExpression) else { return [] }
+            let cases = text[r].split(separator: "case").last ?? ""
+            return cases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        }
+
+        /// `frontdoor`'s tree, from `FrontDoorCommand`.
+        static func load() throws -> CommandTree {
+            let files = try sources()
+            return build(type: "FrontDoorCommand", near: nil, files: files, depth: 0) ?? CommandTree()
+        }
+
+        private static func build(
+            type: String, near: (file: Int, offset: String.Index)?, files: [(path: String, text: String)], depth: Int
+        )
+            -> CommandTree?
+        {
+            guard depth < 5, let found = declaration(of: type, near: near, files: files) else { return nil }
+            let (file, start) = found
+            let configuration = configurationText(in: files[file].text, from: start)
+            var tree = CommandTree()
+            for sub in subcommandTypes(in: configuration) {
+                guard let subFound = declaration(of: sub, near: (file, start), files: files) else { continue }
+                let (subFile, subStart) = subFound
+                let name = commandName(in: configurationText(in: files[subFile].text, from: subStart)) ?? kebab(sub)
+                tree.children[name] = build(type: sub, near: (file, start), files: files, depth: depth + 1) ?? CommandTree()
+            }
+            if type == "Worker" { tree.positional = (try? workerKinds()) ?? [] }
+            return tree
+        }
+
+        /// The declaration of `struct <type>: …ParsableCommand`: the first after `near` in its file
+        /// (a nested command), else the first anywhere.
+        private static func declaration(
+            of type: String, near: (file: Int, offset: String.Index)?, files: [(path: String, text: String)]
+        )
+            -> (Int, String.Index)?
+        {
+            let pattern = #"struct \#(type): [A-Za-z]*ParsableCommand"#
+            if let near,
+                let r = files[near.file].text.range(of: pattern, options: .regularExpression, range: near.offset..<files[near.file].text.endIndex)
+            {
+                return (near.file, r.lowerBound)
+            }
+            for (i, f) in files.enumerated() {
+                if let r = f.text.range(of: pattern, options: .regularExpression) { return (i, r.lowerBound) }
+            }
+            return nil
+        }
+
+        /// `CommandConfiguration( … )` after a declaration, up to its closing parenthesis.
+        private static func configurationText(in text: String, from start: String.Index) -> String {
+            guard let open = text.range(of: "CommandConfiguration(", range: start..<text.endIndex) else { return "" }
+            var depth = 1
+            var i = open.upperBound
+            while i < text.endIndex, depth > 0 {
+                if text[i] == "(" { depth += 1 }
+                if text[i] == ")" { depth -= 1 }
+                i = text.index(after: i)
+            }
+            return String(text[open.lowerBound..<i])
+        }
+
+        private static func subcommandTypes(in configuration: String) -> [String] {
+            guard let r = configuration.range(of: #"subcommands: \[[^\]]*\]"#, options: .regularExpression) else { return [] }
+            return configuration[r].dropFirst("subcommands: [".count).dropLast().split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ".self", with: "") }.filter { !$0.isEmpty }
+        }
+
+        private static func commandName(in configuration: String) -> String? {
+            guard let r = configuration.range(of: #"commandName: "[^"]+""#, options: .regularExpression) else { return nil }
+            return String(configuration[r].dropFirst("commandName: \"".count).dropLast())
+        }
+
+        /// ArgumentParser's default name: `AuditTrail` → `audit-trail`, `DLQ` → `dlq`.
+        static func kebab(_ type: String) -> String {
+            var out = ""
+            let chars = Array(type)
+            for (i, c) in chars.enumerated() {
+                if c.isUppercase, i > 0, chars[i - 1].isLowercase || (i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase) {
+                    out += "-"
+                }
+                out += c.lowercased()
+            }
+            return out
+        }
+
+        /// Why `frontdoor <arguments>` is not a command, or nil when it is.
+        func problem(_ arguments: [String]) -> String? {
+            var node = self
+            var rest = arguments[...]
+            while !node.children.isEmpty {
+                guard let word = rest.first else { return "\(arguments): a subcommand is missing" }
+                guard let child = node.children[word] else { return "\(arguments): no subcommand \(word) (known: \(node.children.keys.sorted()))" }
+                node = child
+                rest = rest.dropFirst()
+            }
+            if let allowed = node.positional, !(rest.first.map(allowed.contains) ?? false) {
+                return "\(arguments): \(rest.first ?? "nothing") is not one of \(allowed)"
+            }
+            return nil
+        }
+    }
+
+    // MARK: - The files' side
+
+    typealias Node = [String: Any]
+
+    static func yaml(_ path: String) throws -> Node {
+        try #require(try Yams.load(yaml: text(path)) as? Node, "\(path) is a YAML mapping")
+    }
+
+    /// Every Kubernetes document, with its file.
+    static func kubernetes() throws -> [(file: String, doc: Node)] {
+        var docs: [(String, Node)] = []
+        for file in try files(in: "deploy/k8s", suffix: ".yaml") where !file.hasSuffix("kustomization.yaml") {
+            for case let doc as Node in try Yams.load_all(yaml: text(file)) { docs.append((file, doc)) }
+        }
+        return docs
+    }
+
+    static func kind(_ doc: Node) -> String { doc["kind"] as? String ?? "" }
+    static func name(_ doc: Node) -> String { (doc["metadata"] as? Node)?["name"] as? String ?? "" }
+    static func map(_ any: Any?) -> Node { any as? Node ?? [:] }
+    static func list(_ any: Any?) -> [Node] { (any as? [Any])?.compactMap { $0 as? Node } ?? [] }
+    static func strings(_ any: Any?) -> [String] { (any as? [Any])?.compactMap { $0 as? String } ?? [] }
+
+    /// The pod spec of a Deployment, Job or CronJob.
+    static func podSpec(_ doc: Node) -> Node? {
+        switch kind(doc) {
+        case "Deployment", "Job": return map(map(map(doc["spec"])["template"])["spec"])
+        case "CronJob": return map(map(map(map(map(doc["spec"])["jobTemplate"])["spec"])["template"])["spec"])
+        default: return nil
+        }
+    }
+
+    static func containers(_ pod: Node) -> [Node] { list(pod["initContainers"]) + list(pod["containers"]) }
+    static func firstContainer(_ doc: Node) -> Node? { list(podSpec(doc)?["containers"]).first }
+
+    /// The Compose services (merge keys resolved by Yams).
+    static func composeServices() throws -> [String: Node] {
+        let compose = try yaml("deploy/compose.yaml")
+        return try #require(compose["services"] as? [String: Any]).compactMapValues { $0 as? Node }
+    }
+
+    /// `frontdoor …` argument lists a Compose service runs: its `command` after the image's
+    /// `frontdoor` entrypoint, or each `frontdoor …` of an `sh -c` script.
+    static func frontdoorInvocations(entrypoint: [String], command: Any?) -> [[String]] {
+        if entrypoint.isEmpty { return [strings(command)] }
+        let script = strings(command).joined(separator: " ")
+        return script.components(separatedBy: "&&").map { $0.split(separator: " ").map(String.init) }.compactMap {
+            $0.first == "frontdoor" ? Array($0.dropFirst()) : ["not-frontdoor: \($0.joined(separator: " "))"]
+        }
+    }
+
+    /// An image reference pinned to a version: a tag other than `latest`, or a digest.
+    static func pinned(_ image: String) -> Bool {
+        if image.contains("@sha256:") { return true }
+        guard let colon = image.lastIndex(of: ":"), !image[colon...].contains("/") else { return false }
+        let tag = image[image.index(after: colon)...]
+        return !tag.isEmpty && tag != "latest" && tag.contains(where: \.isNumber) && !tag.contains("$")
+    }
+
+    // MARK: - Commands, variables, ports
+
+    @Test("every command a Compose service, Job, CronJob or Deployment runs is a frontdoor subcommand")
+    func commandsExist() throws {
+        let tree = try CommandTree.load()
+        #expect(tree.children.keys.contains("worker") && tree.children["topics"]?.children.keys.contains("create") == true)
+        #expect(tree.problem(["worker", "attendance"]) == nil && tree.problem(["worker", "nobody"]) != nil, "the checker checks")
+        var runs: [(String, [String])] = []
+        for (name, service) in try Self.composeServices() where (service["image"] as? String)?.hasPrefix("frontdoor:") == true {
+            for arguments in Self.frontdoorInvocations(entrypoint: Self.strings(service["entrypoint"]), command: service["command"]) {
+                runs.append(("compose \(name)", arguments))
             }
         }
-        let defaults = WorkerSettings(environment: [:])
-        for kind in Self.workerKinds {
-            let d = try #require(deployments["worker-\(kind)"], "Deployment worker-\(kind)")
-            let spec = try #require(((d["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
-            let container = try #require((spec["containers"] as? [[String: Any]])?.first)
-            #expect(container["args"] as? [String] == ["worker", kind])
-            let grace = try #require(spec["terminationGracePeriodSeconds"] as? Int)
-            #expect(grace >= 30, "graceful drain needs time to finish a batch")
+        for (file, doc) in try Self.kubernetes() {
+            guard let pod = Self.podSpec(doc) else { continue }
+            for container in Self.containers(pod) {
+                #expect(container["command"] == nil, "\(file): \(container["name"] ?? ""): the image's entrypoint (frontdoor) runs, with args")
+                runs.append(("\(file) \(container["name"] ?? "")", Self.strings(container["args"])))
+            }
         }
-        for (kind, topic) in Self.consumerKinds {
-            let s = try #require(scaled["worker-\(kind)"], "ScaledObject worker-\(kind)")
-            let spec = try #require(s["spec"] as? [String: Any])
-            #expect((spec["scaleTargetRef"] as? [String: Any])?["name"] as? String == "worker-\(kind)")
-            let maxReplicas = try #require(spec["maxReplicaCount"] as? Int)
-            #expect(maxReplicas <= 6, "more replicas than `topics create`'s default 6 partitions would idle")
-            let trigger = try #require((spec["triggers"] as? [[String: Any]])?.first)
-            #expect(trigger["type"] as? String == "kafka")
-            let meta = try #require(trigger["metadata"] as? [String: Any])
-            #expect(meta["consumerGroup"] as? String == defaults.group(kind))
-            #expect(meta["topic"] as? String == topic)
+        #expect(runs.count >= 12, "init (2), four compose workers, four Deployments, the Job's two containers, the CronJob")
+        for (what, arguments) in runs {
+            #expect(tree.problem(arguments) == nil, "\(what): \(tree.problem(arguments) ?? "")")
         }
+    }
+
+    /// Every `FRONTDOOR_*` name in a text that the binary does not read.
+    static func unknownVariables(in text: String) throws -> [String] {
+        var allowed = WorkerSettings.environmentVariables
+        if try !sourceText().contains("FRONTDOOR_HTTP_PORT") {
+            // Reserved for the metrics branch (not merged yet); after the merge they must be in
+            // WorkerSettings.environmentVariables like every other variable.
+            allowed.formUnion(["FRONTDOOR_HTTP_HOST", "FRONTDOOR_HTTP_PORT"])
+        }
+        let regex = try NSRegularExpression(pattern: "FRONTDOOR_[A-Z0-9_]+")
+        let names = regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap {
+            Range($0.range, in: text).map { String(text[$0]) }
+        }
+        // FRONTDOOR_KAFKA_<PROPERTY> passes any librdkafka property through; FRONTDOOR_KAFKA_PORT
+        // is the local stack's, not a property.
+        return Set(names).filter { !allowed.contains($0) && !($0.hasPrefix("FRONTDOOR_KAFKA_") && $0 != "FRONTDOOR_KAFKA_PORT") }.sorted()
+    }
+
+    @Test("every FRONTDOOR_* variable a deploy file names is one the binary reads")
+    func variablesExist() throws {
+        let paths = try ["deploy/Dockerfile", "deploy/compose.yaml"] + Self.files(in: "deploy/k8s", suffix: ".yaml")
+        for path in paths {
+            let unknown = try Self.unknownVariables(in: Self.text(path))
+            #expect(unknown.isEmpty, "\(path): \(unknown)")
+        }
+        // The checker sees a wrong name.
+        #expect(try Self.unknownVariables(in: "FRONTDOOR_BATCH_SIZ=1 FRONTDOOR_KAFKA_SASL_USERNAME=x") == ["FRONTDOOR_BATCH_SIZ"])
+    }
+
+    @Test("probes, health checks and scrapes use the workers' HTTP port and health paths")
+    func portsAndProbes() throws {
+        let portInSources = try Self.sourceText().contains("\(Self.defaultHTTPPort)")
+        try Self.afterMetricsMerge("the HTTP listener's default port is in Sources/") {
+            #expect(portInSources, "\(Self.defaultHTTPPort) in Sources/")
+        }
+        let code = try Code()
+        var deployments = 0
+        for (file, doc) in try Self.kubernetes() where Self.kind(doc) == "Deployment" {
+            deployments += 1
+            let container = try #require(Self.firstContainer(doc), "\(file)")
+            let ports = Self.list(container["ports"])
+            #expect(ports.contains { $0["name"] as? String == "metrics" && $0["containerPort"] as? Int == Self.defaultHTTPPort }, "\(file)")
+            for (probe, path) in [("startupProbe", "/health/live"), ("livenessProbe", "/health/live"), ("readinessProbe", "/health/ready")] {
+                let get = Self.map(Self.map(container[probe])["httpGet"])
+                #expect(get["path"] as? String == path, "\(file): \(probe)")
+                #expect(get["port"] as? Int == Self.defaultHTTPPort, "\(file): \(probe) port")
+            }
+        }
+        #expect(deployments == code.workerKinds.count)
+        let services = try Self.composeServices()
+        for kind in code.workerKinds {
+            let service = try #require(services[kind == "relay" ? "relay" : "\(kind)-worker"], "compose service for \(kind)")
+            let check = Self.strings(Self.map(service["healthcheck"])["test"])
+            #expect(check.last == "http://127.0.0.1:\(Self.defaultHTTPPort)/health/ready", "compose \(kind)")
+            let env = Self.map(service["environment"])
+            #expect(env["FRONTDOOR_HTTP_HOST"] as? String == "0.0.0.0", "compose \(kind): reachable from Prometheus's container")
+        }
+        // Compose's Prometheus scrapes each worker service on the port, labelled with its kind.
+        let prometheus = try Self.yaml("deploy/prometheus/prometheus.yml")
+        let job = try #require(Self.list(prometheus["scrape_configs"]).first { $0["job_name"] as? String == "frontdoor" })
+        var scraped: [String: String] = [:]
+        for target in Self.list(job["static_configs"]) {
+            for address in Self.strings(target["targets"]) { scraped[address] = Self.map(target["labels"])["worker"] as? String }
+        }
+        #expect(Set(scraped.values) == Set(code.workerKinds))
+        for (address, worker) in scraped {
+            let host = String(address.split(separator: ":").first ?? "")
+            #expect(services[host] != nil && address.hasSuffix(":\(Self.defaultHTTPPort)"), "\(address)")
+            #expect(Self.strings(services[host]?["command"]) == ["worker", worker], "\(address) is the \(worker) worker")
+        }
+        // Kubernetes' scrape keeps the pods' port named `metrics` and takes `worker` from the pod label.
+        let k8s = try Self.text("deploy/prometheus/kubernetes.yml")
+        #expect(k8s.contains("regex: metrics") && k8s.contains("__meta_kubernetes_pod_label_worker"))
+        let prometheusService = try #require(services["prometheus"])
+        #expect(Self.strings(prometheusService["volumes"]).contains("./prometheus:/etc/prometheus:ro"))
+    }
+
+    // MARK: - Compose
+
+    @Test("compose: Kafka in KRaft mode, PostgreSQL, a migrate-and-topics job, each worker, Prometheus")
+    func composeFile() throws {
+        let code = try Code()
+        let services = try Self.composeServices()
+        let kafka = try #require(services["kafka"])
+        #expect((kafka["image"] as? String)?.hasPrefix("apache/kafka:") == true)
+        let kafkaEnv = Self.map(kafka["environment"])
+        #expect((kafkaEnv["KAFKA_PROCESS_ROLES"] as? String)?.contains("controller") == true, "KRaft mode")
+        let composeText = try Self.text("deploy/compose.yaml")
+        #expect(!composeText.lowercased().contains("zookeeper"))
+        #expect((services["postgres"]?["image"] as? String)?.hasPrefix("postgres:15") == true)
+        let initService = try #require(services["init"])
+        #expect(
+            Self.frontdoorInvocations(entrypoint: Self.strings(initService["entrypoint"]), command: initService["command"]) == [
+                ["migrate"], ["topics", "create"],
+            ])
+        let initDeps = Self.map(initService["depends_on"])
+        #expect(Self.map(initDeps["postgres"])["condition"] as? String == "service_healthy")
+        #expect(Self.map(initDeps["kafka"])["condition"] as? String == "service_healthy")
+        for kind in code.workerKinds {
+            let name = kind == "relay" ? "relay" : "\(kind)-worker"
+            let service = try #require(services[name], "service \(name)")
+            #expect(Self.strings(service["command"]) == ["worker", kind])
+            let env = Self.map(service["environment"])
+            #expect(env["FRONTDOOR_KAFKA_BROKERS"] as? String == "kafka:9092")
+            #expect((env["FRONTDOOR_DATABASE_URL"] as? String)?.hasPrefix("postgres://") == true)
+            // Required by every worker: taken from the operator's environment, never written here.
+            #expect((env["FRONTDOOR_PSEUDONYM_KEY"] as? String)?.hasPrefix("${FRONTDOOR_PSEUDONYM_KEY:?") == true)
+            #expect(env["FRONTDOOR_LOG_FORMAT"] as? String == "json")
+            let deps = Self.map(service["depends_on"])
+            #expect(Self.map(deps["init"])["condition"] as? String == "service_completed_successfully")
+        }
+        for (name, service) in services {
+            let image = try #require(service["image"] as? String, "\(name): image")
+            if image.hasPrefix("frontdoor:") {
+                #expect(image == "frontdoor:${IMAGE_TAG:-0.1.0}", "\(name): the release tag by default, never latest")
+                #expect(service["user"] as? String == "10001:10001", "\(name): non-root")
+                #expect(service["read_only"] as? Bool == true, "\(name): read-only root filesystem")
+                #expect(
+                    Self.strings(service["cap_drop"]) == ["ALL"] && Self.strings(service["security_opt"]) == ["no-new-privileges:true"], "\(name)")
+            } else {
+                #expect(Self.pinned(image), "\(name): \(image) pinned to a version")
+            }
+        }
+        #expect(services["prometheus"] != nil)
     }
 
     @Test("the workers' maximum graceful-shutdown duration is below every manifest's grace period")
     func gracefulShutdownFitsTheGracePeriods() throws {
         let limit = WorkerSettings.maximumGracefulShutdownDuration
         var periods: [(String, Duration)] = []
-        let compose = try #require(try Yams.load(yaml: Self.text("deploy/docker-compose.yml")) as? [String: Any])
-        for (name, service) in try #require(compose["services"] as? [String: Any]) {
-            guard let service = service as? [String: Any], (service["command"] as? [String])?.first == "worker" else { continue }
+        for (name, service) in try Self.composeServices() where Self.strings(service["command"]).first == "worker" {
             // Compose's default is 10 s; ours are written as "<n>s".
             let text = try #require(service["stop_grace_period"] as? String, "\(name): stop_grace_period")
             let seconds = try #require(Int(text.dropLast()), "\(name): \(text)")
             #expect(text.hasSuffix("s") && !text.hasSuffix("ms"))
             periods.append(("compose \(name)", .seconds(seconds)))
         }
-        let dir = Self.root.appendingPathComponent("deploy/k8s")
-        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".yaml") }) {
-            for doc in try Self.documents("deploy/k8s/\(file)") where doc["kind"] as? String == "Deployment" {
-                let spec = ((doc["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
-                let grace = try #require(spec?["terminationGracePeriodSeconds"] as? Int, "\(file)")
-                periods.append((file, .seconds(grace)))
-            }
+        for (file, doc) in try Self.kubernetes() where Self.kind(doc) == "Deployment" {
+            let grace = try #require(Self.podSpec(doc)?["terminationGracePeriodSeconds"] as? Int, "\(file)")
+            periods.append((file, .seconds(grace)))
         }
         #expect(periods.count >= 8, "four compose services and four Deployments")
         for (what, period) in periods {
@@ -133,15 +429,356 @@ import Yams
         }
     }
 
-    @Test("Dockerfile: builds librdkafka with the project's script and runs the frontdoor binary")
+    // MARK: - Dockerfile
+
+    @Test("Dockerfile: two stages on exactly tagged bases, librdkafka 2.8.0 by the project's script, a non-root user")
     func dockerfile() throws {
         let text = try Self.text("deploy/Dockerfile")
-        let froms = text.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
+        let froms = text.split(separator: "\n").filter { $0.hasPrefix("FROM ") }.map { $0.split(separator: " ").map(String.init) }
         #expect(froms.count == 2, "a build stage and a runtime stage")
+        for from in froms {
+            let image = from.count > 1 ? from[1] : ""
+            // An exact version (6.3.1, not 6.3 or latest), optionally with a digest.
+            #expect(image.range(of: #"^[a-z/]+:\d+\.\d+\.\d+[-a-z]*(@sha256:[0-9a-f]{64})?$"#, options: .regularExpression) != nil, "\(image)")
+        }
         #expect(text.contains("scripts/build-librdkafka.sh"))
         #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("scripts/build-librdkafka.sh").path))
+        let setup = try Self.text("scripts/setup.sh")
+        let version = try #require(setup.range(of: #"RDKAFKA_VERSION=[0-9.]+"#, options: .regularExpression).map { String(setup[$0]) })
+        #expect(text.contains("ARG \(version)"), "the image builds the librdkafka `make setup` builds (\(version))")
+        let user = text.split(separator: "\n").last { $0.hasPrefix("USER ") }.map {
+            $0.dropFirst(5).split(separator: ":").first.map(String.init) ?? ""
+        }
+        #expect(user.flatMap { Int($0) }.map { $0 > 0 } == true, "a numeric non-root USER last (Kubernetes' runAsNonRoot checks the number)")
         #expect(text.contains(#"ENTRYPOINT ["/usr/local/bin/frontdoor"]"#))
         #expect(text.contains("COPY Config"))
-        #expect(Self.unknownVariables(in: text).isEmpty)
+        #expect(text.contains("EXPOSE \(Self.defaultHTTPPort)"))
+    }
+
+    // MARK: - Kubernetes
+
+    @Test("kustomize: the kustomization lists every manifest, and every image is pinned")
+    func kustomization() throws {
+        let k = try Self.yaml("deploy/k8s/kustomization.yaml")
+        let resources = Set(Self.strings(k["resources"]))
+        let manifests = Set(try Self.files(in: "deploy/k8s", suffix: ".yaml").map { String($0.dropFirst("deploy/k8s/".count)) }).subtracting([
+            "kustomization.yaml"
+        ])
+        #expect(resources == manifests)
+        for image in Self.list(k["images"]) {
+            let tag = image["newTag"] as? String ?? image["digest"] as? String ?? ""
+            #expect(!tag.isEmpty && tag != "latest", "\(image)")
+        }
+        var images = Set<String>()
+        for (file, doc) in try Self.kubernetes() {
+            guard let pod = Self.podSpec(doc) else { continue }
+            for container in Self.containers(pod) {
+                let image = container["image"] as? String ?? ""
+                #expect(Self.pinned(image), "\(file): \(image)")
+                images.insert(image)
+            }
+        }
+        #expect(images.count == 1, "one release of the one image everywhere: \(images)")
+        #expect(Self.pinned("frontdoor:latest") == false && Self.pinned("frontdoor") == false && Self.pinned("frontdoor:0.1.0"))
+        #expect(!Self.list(k["secretGenerator"]).contains { Self.strings($0["literals"]).contains { $0.lowercased().contains("password") } })
+    }
+
+    @Test("kubernetes: a Deployment and a PodDisruptionBudget per worker, with resources, running its subcommand")
+    func deployments() throws {
+        let code = try Code()
+        let docs = try Self.kubernetes()
+        for kind in code.workerKinds {
+            let d = try #require(
+                docs.first { Self.kind($0.doc) == "Deployment" && Self.name($0.doc) == "worker-\(kind)" }, "Deployment worker-\(kind)"
+            ).doc
+            let labels = Self.map(Self.map(Self.map(Self.map(d["spec"])["template"])["metadata"])["labels"])
+            #expect(labels["app"] as? String == "frontdoor" && labels["worker"] as? String == kind, "the scrape and the alerts read these labels")
+            let container = try #require(Self.firstContainer(d))
+            #expect(Self.strings(container["args"]) == ["worker", kind])
+            let resources = Self.map(container["resources"])
+            for part in ["requests", "limits"] {
+                #expect(Self.map(resources[part])["cpu"] != nil && Self.map(resources[part])["memory"] != nil, "worker-\(kind): \(part)")
+            }
+            let pdb = try #require(
+                docs.first { Self.kind($0.doc) == "PodDisruptionBudget" && Self.name($0.doc) == "worker-\(kind)" }, "PDB worker-\(kind)"
+            ).doc
+            let selector = Self.map(Self.map(Self.map(pdb["spec"])["selector"])["matchLabels"])
+            #expect(selector["worker"] as? String == kind && selector["app"] as? String == "frontdoor")
+            #expect(Self.map(pdb["spec"])["maxUnavailable"] as? Int == 1, "a single replica can still be drained")
+        }
+    }
+
+    @Test("every container runs as non-root on a read-only root filesystem, without privilege escalation or capabilities")
+    func securityContexts() throws {
+        var checked = 0
+        for (file, doc) in try Self.kubernetes() {
+            guard let pod = Self.podSpec(doc) else { continue }
+            let podContext = Self.map(pod["securityContext"])
+            #expect(podContext["runAsNonRoot"] as? Bool == true, "\(file): pod runAsNonRoot")
+            #expect((podContext["runAsUser"] as? Int ?? 0) > 0, "\(file): pod runAsUser")
+            #expect(pod["automountServiceAccountToken"] as? Bool == false, "\(file): no API token in the pod")
+            for container in Self.containers(pod) {
+                checked += 1
+                let c = Self.map(container["securityContext"])
+                let name = "\(file): \(container["name"] ?? "")"
+                #expect(c["runAsNonRoot"] as? Bool == true, "\(name)")
+                #expect(c["readOnlyRootFilesystem"] as? Bool == true, "\(name)")
+                #expect(c["allowPrivilegeEscalation"] as? Bool == false, "\(name)")
+                #expect(Self.strings(Self.map(c["capabilities"])["drop"]) == ["ALL"], "\(name)")
+                #expect(c["privileged"] as? Bool != true, "\(name)")
+            }
+        }
+        #expect(checked >= 7, "four workers, migrate and topics, purge")
+    }
+
+    @Test("secrets are referenced, never written: no Secret manifests, every credential from a secretKeyRef")
+    func secretsReferenced() throws {
+        for (file, doc) in try Self.kubernetes() {
+            #expect(Self.kind(doc) != "Secret", "\(file): \(Self.name(doc))")
+            guard let pod = Self.podSpec(doc) else { continue }
+            for container in Self.containers(pod) {
+                for variable in Self.list(container["env"]) {
+                    let name = variable["name"] as? String ?? ""
+                    guard ["PASSWORD", "_KEY", "DATABASE_URL"].contains(where: name.contains) else { continue }
+                    #expect(variable["value"] == nil, "\(file): \(name) written in the manifest")
+                    #expect(Self.map(Self.map(variable["valueFrom"])["secretKeyRef"])["name"] != nil, "\(file): \(name) from a Secret")
+                }
+            }
+        }
+        let config = try Self.text("deploy/k8s/config.yaml")
+        #expect(!config.contains("PASSWORD:"))
+    }
+
+    @Test("KEDA: a ScaledObject per consumer worker with a kafka trigger on each of its input topics, authenticated")
+    func scaledObjects() throws {
+        let code = try Code()
+        let docs = try Self.kubernetes()
+        let auths = Dictionary(
+            docs.filter { Self.kind($0.doc) == "TriggerAuthentication" }.map { (Self.name($0.doc), $0.doc) }, uniquingKeysWith: { a, _ in a })
+        let users = try Self.kafkaUsers()
+        #expect(!docs.contains { Self.kind($0.doc) == "ScaledObject" && Self.name($0.doc) == "worker-relay" }, "the relay is no consumer")
+        for (kind, topics) in code.inputs {
+            let s = try #require(
+                docs.first { Self.kind($0.doc) == "ScaledObject" && Self.name($0.doc) == "worker-\(kind)" }, "ScaledObject worker-\(kind)")
+            let spec = Self.map(s.doc["spec"])
+            #expect(Self.map(spec["scaleTargetRef"])["name"] as? String == "worker-\(kind)")
+            let maxReplicas = try #require(spec["maxReplicaCount"] as? Int)
+            #expect(maxReplicas <= 6, "more replicas than `topics create`'s default 6 partitions would idle")
+            let triggers = Self.list(spec["triggers"])
+            #expect(triggers.allSatisfy { $0["type"] as? String == "kafka" })
+            let watched = triggers.compactMap { Self.map($0["metadata"])["topic"] as? String }
+            #expect(watched.sorted() == topics, "worker-\(kind) scales on the lag of every topic it consumes")
+            for trigger in triggers {
+                let meta = Self.map(trigger["metadata"])
+                #expect(meta["consumerGroup"] as? String == code.settings.group(kind))
+                #expect((meta["bootstrapServers"] as? String)?.isEmpty == false)
+                let authName = try #require(Self.map(trigger["authenticationRef"])["name"] as? String, "worker-\(kind): authenticationRef")
+                let auth = try #require(auths[authName], "TriggerAuthentication \(authName)")
+                let refs = Self.list(Self.map(auth["spec"])["secretTargetRef"])
+                let parameters = Set(refs.compactMap { $0["parameter"] as? String })
+                #expect(parameters.isSuperset(of: ["sasl", "username", "password", "tls", "ca"]), "\(authName): SCRAM over TLS")
+                // The password is the one Strimzi wrote for KEDA's own principal, which may only describe.
+                let password = try #require(refs.first { $0["parameter"] as? String == "password" })
+                let principal = try #require(users[password["name"] as? String ?? ""], "\(authName): a KafkaUser's Secret")
+                #expect(principal.topics(.read, among: code.allTopics).isEmpty, "KEDA reads no topic")
+                for topic in topics { #expect(principal.topics(.describe, among: code.allTopics).contains(topic)) }
+                #expect(principal.groups(.describe).contains(code.settings.group(kind)))
+            }
+        }
+        // The settings Secret the TriggerAuthentication reads: SCRAM-SHA-512 as frontdoor-keda.
+        let generated = Self.list(try Self.yaml("deploy/k8s/kustomization.yaml")["secretGenerator"])
+        let settingsSecret = generated.first(where: { $0["name"] as? String == "frontdoor-keda-kafka-settings" })
+        let settings = Set(Self.strings(settingsSecret?["literals"]))
+        #expect(settings == ["username=frontdoor-keda", "sasl=scram_sha512", "tls=enable"])
+    }
+
+    // MARK: - Kafka principals
+
+    /// A Strimzi `KafkaUser` with simple authorization, evaluated as Kafka's authorizer would for
+    /// the named resources (literal and prefixed patterns, `*`, the `All` operation).
+    struct Principal {
+        enum Operation: String {
+            case read = "Read"
+            case write = "Write"
+            case describe = "Describe"
+            case create = "Create"
+        }
+        struct ACL {
+            var type: String
+            var name: String
+            var prefix: Bool
+            var operations: Set<String>
+            func allows(_ operation: Operation, on resource: String) -> Bool {
+                (operations.contains(operation.rawValue) || operations.contains("All"))
+                    && (name == "*" || (prefix ? resource.hasPrefix(name) : resource == name))
+            }
+        }
+        var name: String
+        var authentication: String
+        var acls: [ACL]
+
+        func topics(_ operation: Operation, among topics: [String]) -> Set<String> {
+            Set(topics.filter { t in acls.contains { $0.type == "topic" && $0.allows(operation, on: t) } })
+        }
+        /// Literal group names it may use this way.
+        func groups(_ operation: Operation) -> Set<String> {
+            Set(acls.filter { $0.type == "group" && !$0.prefix && $0.allows(operation, on: $0.name) }.map(\.name))
+        }
+    }
+
+    static func kafkaUsers() throws -> [String: Principal] {
+        var users: [String: Principal] = [:]
+        for (_, doc) in try kubernetes() where kind(doc) == "KafkaUser" {
+            let spec = map(doc["spec"])
+            let acls = list(map(spec["authorization"])["acls"]).map { acl in
+                let resource = map(acl["resource"])
+                return Principal.ACL(
+                    type: resource["type"] as? String ?? "", name: resource["name"] as? String ?? "",
+                    prefix: resource["patternType"] as? String == "prefix",
+                    operations: Set(strings(acl["operations"]) + [acl["operation"] as? String].compactMap { $0 }))
+            }
+            users[name(doc)] = Principal(name: name(doc), authentication: map(spec["authentication"])["type"] as? String ?? "", acls: acls)
+        }
+        return users
+    }
+
+    @Test("each worker has its own principal: it reads its input topics in its group and writes their DLQs, nothing else")
+    func workerPrincipals() throws {
+        let code = try Code()
+        let users = try Self.kafkaUsers()
+        let topics = code.allTopics
+        #expect(topics.count == code.settings.topics.inputs.count * 2 + 1 + code.unitIds.count)
+        for (kind, inputs) in code.inputs {
+            let user = try #require(users["frontdoor-\(kind)"], "KafkaUser frontdoor-\(kind)")
+            #expect(user.topics(.read, among: topics) == Set(inputs), "frontdoor-\(kind) reads")
+            #expect(user.topics(.write, among: topics) == Set(inputs.map(code.settings.topics.dlq(of:))), "frontdoor-\(kind) writes its DLQs")
+            #expect(user.groups(.read) == [code.settings.group(kind)])
+        }
+        let relay = try #require(users["frontdoor-relay"])
+        #expect(relay.topics(.read, among: topics).isEmpty)
+        let notified = Set([code.settings.topics.enforcement] + code.unitIds.map(code.settings.topics.earlyHelp(unit:)))
+        #expect(relay.topics(.write, among: topics) == notified, "the relay writes the enforcement and every unit topic")
+        let admin = try #require(users["frontdoor-admin"])
+        #expect(admin.topics(.create, among: topics) == Set(topics) && admin.topics(.read, among: topics).isEmpty)
+        let console = try #require(users["frontdoor-dlq-console"])
+        let inputs = code.settings.topics.inputs
+        #expect(console.topics(.read, among: topics) == Set(inputs.map(code.settings.topics.dlq(of:))))
+        #expect(console.topics(.write, among: topics) == Set(inputs), "a replay goes back to the input topic")
+        for user in users.values {
+            #expect(user.authentication == "scram-sha-512", "\(user.name)")
+            #expect(!user.acls.contains { $0.operations.contains("All") || $0.name == "*" }, "\(user.name): no wildcard")
+        }
+        // Every process logs in as its own principal, with the password Strimzi wrote for it.
+        var logins: [String: String] = [:]
+        for (file, doc) in try Self.kubernetes() {
+            guard let pod = Self.podSpec(doc) else { continue }
+            for container in Self.containers(pod) {
+                let env = Self.list(container["env"])
+                guard let username = env.first(where: { $0["name"] as? String == "FRONTDOOR_KAFKA_SASL_USERNAME" })?["value"] as? String else {
+                    continue
+                }
+                let password = env.first { $0["name"] as? String == "FRONTDOOR_KAFKA_SASL_PASSWORD" }
+                let secret = Self.map(Self.map(password?["valueFrom"])["secretKeyRef"])
+                #expect(users[username] != nil, "\(file): \(username) is a KafkaUser")
+                #expect(secret["name"] as? String == username && secret["key"] as? String == "password", "\(file): \(username)'s own Secret")
+                logins[Self.strings(container["args"]).joined(separator: " ")] = username
+            }
+        }
+        for kind in code.workerKinds { #expect(logins["worker \(kind)"] == "frontdoor-\(kind)", "worker \(kind)") }
+        #expect(logins["topics create"] == "frontdoor-admin")
+    }
+
+    @Test("each Early Help Unit of districts.csv has its topic and a principal that reads that topic only, and no DLQ")
+    func unitPrincipals() throws {
+        let code = try Code()
+        let users = try Self.kafkaUsers()
+        let topics = code.allTopics
+        #expect(!code.unitIds.isEmpty)
+        let districts = try Self.text("Config/districts.csv").split(separator: "\n").dropFirst().compactMap {
+            $0.split(separator: ",").last.map(String.init)
+        }
+        #expect(Set(districts) == Set(code.unitIds), "every unit of Config/districts.csv")
+        for unit in code.unitIds {
+            let topic = code.settings.topics.earlyHelp(unit: unit)
+            #expect(topics.contains(topic), "topics create makes \(topic)")
+            let user = try #require(users["eh-\(unit)"], "KafkaUser eh-\(unit)")
+            #expect(user.topics(.read, among: topics) == [topic], "eh-\(unit) reads its own topic only")
+            #expect(user.topics(.write, among: topics).isEmpty)
+            #expect(user.groups(.read) == ["eh-\(unit)"])
+        }
+        let enforcement = try #require(users["enforcement-team"])
+        #expect(enforcement.topics(.read, among: topics) == [code.settings.topics.enforcement])
+        // No subscriber principal reads another unit's topic or any DLQ, whatever it is called.
+        let dlqs = Set(code.settings.topics.inputs.map(code.settings.topics.dlq(of:)))
+        for user in users.values where !user.name.hasPrefix("frontdoor-") {
+            let reads = user.topics(.read, among: topics)
+            #expect(reads.count == 1 && reads.isDisjoint(with: dlqs), "\(user.name) reads \(reads)")
+        }
+        for user in users.values where !dlqs.isDisjoint(with: user.topics(.read, among: topics)) {
+            #expect(user.name == "frontdoor-dlq-console", "\(user.name) reads a DLQ, which holds names and free text")
+        }
+        // The evaluator sees a prefix that would let a unit read its neighbours.
+        let loose = Principal(
+            name: "eh-x", authentication: "", acls: [.init(type: "topic", name: "frontdoor.early-help.", prefix: true, operations: ["Read"])])
+        #expect(loose.topics(.read, among: topics).count == code.unitIds.count)
+    }
+
+    // MARK: - Prometheus
+
+    @Test("alert rules: every metric they name exists in Sources/, every alert is unit-tested firing and not firing and has a runbook entry")
+    func alertRules() throws {
+        let rules = try Self.yaml("deploy/prometheus/rules/frontdoor.yml")
+        let groups = Self.list(rules["groups"])
+        let ruleList = groups.flatMap { Self.list($0["rules"]) }
+        let alerts = ruleList.filter { $0["alert"] != nil }
+        let names = Set(alerts.compactMap { $0["alert"] as? String })
+        #expect(
+            names.isSuperset(of: [
+                "FrontdoorConsumerLagGrowing", "FrontdoorOutboxNotSent", "FrontdoorRejectRateHigh", "FrontdoorRegisterMissing",
+                "FrontdoorWorkerNotReady", "FrontdoorWorkerDown", "FrontdoorWorkerAbsent",
+            ]))
+        // Metric names (not recording rules, which have a colon, nor Prometheus's own `up`).
+        let regex = try NSRegularExpression(pattern: #"\b(frontdoor_[a-z_]+|process_[a-z_]+)\b"#)
+        var metrics = Set<String>()
+        for rule in ruleList {
+            let expr = rule["expr"] as? String ?? ""
+            for match in regex.matches(in: expr, range: NSRange(expr.startIndex..., in: expr)) {
+                if let r = Range(match.range, in: expr) { metrics.insert(String(expr[r])) }
+            }
+        }
+        #expect(metrics.count >= 7)
+        let source = try Self.sourceText()
+        let missing = metrics.sorted().filter { metric in
+            // A histogram's series are its name plus _bucket, _count, _sum; a counter may be declared without _total.
+            let base = ["_bucket", "_count", "_sum"].reduce(metric) { $0.hasSuffix($1) ? String($0.dropLast($1.count)) : $0 }
+            return !source.contains("\"\(base)\"") && !source.contains("\"\(base.replacingOccurrences(of: "_total", with: ""))\"")
+        }
+        try Self.afterMetricsMerge("the metrics the alert rules name are served by the workers") {
+            #expect(missing.isEmpty, "metrics the rules name that Sources/ does not: \(missing)")
+        }
+        // The workers the absence alert lists are the real worker kinds.
+        let absent = try #require(alerts.first { $0["alert"] as? String == "FrontdoorWorkerAbsent" }?["expr"] as? String)
+        for kind in try Code().workerKinds { #expect(absent.contains("worker=\"\(kind)\""), "\(kind)") }
+        // Each alert: promtool tests where it fires and where it does not (tests/*.yml).
+        var firing = Set<String>()
+        var quiet = Set<String>()
+        for file in try Self.files(in: "deploy/prometheus/tests", suffix: ".yml") {
+            for test in Self.list(try Self.yaml(file)["tests"]) {
+                for check in Self.list(test["alert_rule_test"]) {
+                    guard let name = check["alertname"] as? String else { continue }
+                    if Self.list(check["exp_alerts"]).isEmpty { quiet.insert(name) } else { firing.insert(name) }
+                }
+            }
+        }
+        #expect(firing == names, "a promtool test where each alert fires")
+        #expect(quiet == names, "a promtool test where each alert stays quiet")
+        // Each alert's runbook link is a section of docs/runbook.md.
+        let runbook = try Self.text("docs/runbook.md")
+        for alert in alerts {
+            let name = alert["alert"] as? String ?? ""
+            let link = Self.map(alert["annotations"])["runbook"] as? String
+            #expect(link == "docs/runbook.md#\(name.lowercased())", "\(name)")
+            #expect(runbook.contains("\n### \(name)\n"), "docs/runbook.md has a section \(name)")
+        }
     }
 }
