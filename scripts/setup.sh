@@ -21,8 +21,9 @@ SUDO=""
 # --- Debian packages -------------------------------------------------------------------
 # chromium: the outcomes report's HTML page is opened, measured and screenshotted headless in tests.
 # openssl: the secured-connection tests make a throw-away CA and server certificates with it.
+# curl: `make run` prints the attendance worker's consumer lag from its /metrics.
 DEB_PACKAGES=(postgresql pkg-config dpkg-dev build-essential zlib1g-dev libssl-dev libsasl2-dev
-              libzstd-dev liblz4-dev libcurl4-openssl-dev python3 ca-certificates chromium openssl)
+              libzstd-dev liblz4-dev libcurl4-openssl-dev python3 ca-certificates chromium openssl curl)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
