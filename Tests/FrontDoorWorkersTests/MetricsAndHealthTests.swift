@@ -243,6 +243,26 @@ struct MetricsAndHealthTests {
             process.signal(SIGTERM)
             let exit = try await process.waitForExit(timeout: .seconds(30))
             #expect(exit.reason == .exit && exit.status == 0, "\(exit); \(process.logTail)")
+
+            // A second worker told to use the same port cannot serve its probes: it stops at
+            // start-up and says which setting to fix, rather than run unobserved.
+            let holder = try WorkerProcess(
+                ["worker", "attendance"], name: "metricsproc-holder",
+                environment: pipeline.environment(databaseURL: db.url, extra: ["FRONTDOOR_HTTP_PORT": String(port)]))
+            defer { holder.cleanUp() }
+            try await eventually("the first process to listen again", timeout: .seconds(60)) {
+                let a = try? await httpGet(port: port, path: "/health/live")
+                return (a?.status == 200, a?.description ?? holder.logTail)
+            }
+            let clash = try WorkerProcess(
+                ["worker", "attendance"], name: "metricsproc-clash",
+                environment: pipeline.environment(databaseURL: db.url, extra: ["FRONTDOOR_HTTP_PORT": String(port)]))
+            defer { clash.cleanUp() }
+            let refused = try await clash.waitForExit(timeout: .seconds(30))
+            #expect(refused.reason == .exit && refused.status != 0, "\(refused); \(clash.logTail)")
+            #expect(clash.log.contains("FRONTDOOR_HTTP_PORT"), "\(clash.logTail)")
+            holder.signal(SIGTERM)
+            _ = try await holder.waitForExit(timeout: .seconds(30))
         }
     }
 }

@@ -57,6 +57,9 @@ struct Pipeline: Sendable {
             // swift-log's `key=value` lines, which WorkerProcess.ownedPartitions and the tests read
             // (the default outside a terminal is JSON; PrivacyLogTests runs with it).
             "FRONTDOOR_LOG_FORMAT": "text",
+            // No metrics listener: replicas and tests run side by side on this host, and a port
+            // in use stops a worker at start-up (MetricsAndHealthTests gives its process a port).
+            "FRONTDOOR_HTTP_PORT": "0",
         ]
         for (k, v) in extra { env[k] = v }
         return env
