@@ -80,9 +80,18 @@ public struct HealthServer: Service {
             Self.answer(await readinessProblems(), healthy: "ready")
         }
         let app = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port)), logger: logger)
-        logger.info("serving metrics and health", metadata: ["host": "\(host)", "port": "\(port)"])
-        try await app.run()
+            router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+            onServerRunning: { [logger, host, port] _ in
+                logger.info("serving metrics and health", metadata: ["host": "\(host)", "port": "\(port)"])
+            }, logger: logger)
+        do {
+            try await app.run()
+        } catch {
+            logger.critical(
+                "the metrics and health listener cannot run (FRONTDOOR_HTTP_HOST, FRONTDOOR_HTTP_PORT)",
+                metadata: ["host": "\(host)", "port": "\(port)", "error": "\(error)"])
+            throw error
+        }
     }
 
     /// The readiness problems of every component, checked side by side.
