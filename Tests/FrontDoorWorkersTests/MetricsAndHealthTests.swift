@@ -67,6 +67,9 @@ struct MetricsAndHealthTests {
                     sample(lines, "frontdoor_events_rejected_total", w + [("topic", topic), ("code", "invalid-json")]) == 1, "\(lines)")
                 #expect(sample(lines, "frontdoor_consumer_lag", w + [("topic", topic), ("partition", "0")]) == 0, "\(lines)")
                 #expect(sample(lines, "frontdoor_consumer_lag", w + [("topic", topic), ("partition", "1")]) == 0, "\(lines)")
+                // A partition no batch was ever committed for (nothing stored) counts from its low watermark.
+                let decisions = pipeline.topics.decisions
+                #expect(sample(lines, "frontdoor_consumer_lag", w + [("topic", decisions), ("partition", "0")]) == 0, "\(lines)")
                 #expect((sample(lines, "frontdoor_batch_size_events_count", w) ?? 0) >= 1, "\(lines)")
                 #expect((sample(lines, "frontdoor_batch_duration_seconds_count", w) ?? 0) >= 1, "\(lines)")
                 #expect(sample(lines, "frontdoor_worker_ready", w) == 1, "\(lines)")

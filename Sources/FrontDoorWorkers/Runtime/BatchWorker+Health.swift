@@ -36,16 +36,22 @@ extension BatchWorker: HealthReporting {
         let owned = committed.owned
         let ready = Array(committed.ready)
         let stored = committed.snapshot
+        // A partition with no stored offset yet starts at its low watermark, which moves only with
+        // retention: it is asked for once a minute, not at every scrape.
         let unstored = ready.filter { stored[$0] == nil }
         let answer = await withProbeTimeout { [metrics] in
             defer { metrics.lagQuery.store(false, ordering: .releasing) }
             let high = try await consumer.listOffsets(ready, at: KafkaTopicPartitionOffset.end)
-            let low = unstored.isEmpty ? [:] : try await consumer.listOffsets(unstored, at: KafkaTopicPartitionOffset.beginning)
-            return (high: high, low: low)
+            let stale = metrics.staleLowWatermarks(of: unstored)
+            if !stale.isEmpty {
+                metrics.remember(lowWatermarks: try await consumer.listOffsets(stale, at: KafkaTopicPartitionOffset.beginning))
+            }
+            return high
         }
+        let low = metrics.lowWatermarks
         var lag: [KafkaTopicPartition: Int64] = [:]
-        for (tp, high) in answer?.high ?? [:] {
-            guard let start = stored[tp] ?? answer?.low[tp] else { continue }
+        for (tp, high) in answer ?? [:] {
+            guard let start = stored[tp] ?? low[tp] else { continue }
             lag[tp] = max(0, high - start)
         }
         metrics.report(lag: lag, owned: owned)

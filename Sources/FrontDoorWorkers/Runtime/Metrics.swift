@@ -115,6 +115,8 @@ final class BatchWorkerMetrics: Sendable {
     private let lagGauges = Mutex<[KafkaTopicPartition: Gauge]>([:])
     /// Set while a query of the partitions' offsets for the lag is in flight.
     let lagQuery = Atomic<Bool>(false)
+    /// Low watermarks of partitions without a stored offset, and when each was read.
+    private let lows = Mutex<[KafkaTopicPartition: (offset: Int64, read: ContinuousClock.Instant)]>([:])
 
     init(metrics: FrontDoorMetrics, worker: String) {
         self.metrics = metrics
@@ -148,6 +150,19 @@ final class BatchWorkerMetrics: Sendable {
         batchDuration.recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
+
+    /// The partitions of `partitions` whose low watermark is unknown or older than a minute.
+    func staleLowWatermarks(of partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition] {
+        let now = ContinuousClock.now
+        return lows.withLock { lows in partitions.filter { lows[$0].map { now - $0.read > .seconds(60) } ?? true } }
+    }
+
+    func remember(lowWatermarks: [KafkaTopicPartition: Int64]) {
+        let now = ContinuousClock.now
+        lows.withLock { for (tp, offset) in lowWatermarks { $0[tp] = (offset, now) } }
+    }
+
+    var lowWatermarks: [KafkaTopicPartition: Int64] { lows.withLock { $0.mapValues(\.offset) } }
 
     /// Sets the lag of each partition in `lag`, keeps the last figure of other `owned` ones and
     /// removes the gauges of partitions no longer owned.
