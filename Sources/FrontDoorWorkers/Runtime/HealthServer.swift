@@ -153,10 +153,12 @@ private final class AnswerOnce<T: Sendable>: Sendable {
     /// Resumes the waiter with `value` unless another answer came first; returns whether it did.
     @discardableResult
     func give(_ value: T) -> Bool {
-        guard let c = continuation.withLock({ c -> CheckedContinuation<T, Never>? in
-            defer { c = nil }
-            return c
-        }) else { return false }
+        guard
+            let c = continuation.withLock({ c -> CheckedContinuation<T, Never>? in
+                defer { c = nil }
+                return c
+            })
+        else { return false }
         c.resume(returning: value)
         return true
     }
