@@ -57,12 +57,18 @@ struct MetricsAndHealthTests {
                 let topic = pipeline.topics.attendance
                 var batch = marks("mh-a", 4, serial: 61, partition: 0, to: pipeline) + marks("mh-b", 2, serial: 62, partition: 1, to: pipeline)
                 batch.append(KafkaProducerMessage(topic: topic, partition: 1, key: Array("k".utf8), value: Array("{not json".utf8)))
+                // A mark of a school that is not in Config/schools.csv: processed, but no series of its own.
+                let dover = TestEnvironment.school(in: "Dover")
+                let stranger = Events.mark(
+                    id: "mh-x", upn: Events.upn(dover, serial: 65), laestab: "8869999", date: Events.date("2026-01-06"), session: "AM",
+                    code: "/")
+                batch.append(KafkaProducerMessage(topic: topic, partition: 1, key: Array("x".utf8), value: stranger))
                 let ends = Pipeline.endOffsets(try await Pipeline.produce(batch))
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: ends)
 
                 let w = [("worker", "attendance")]
                 let lines = try await listener.samples()
-                #expect(sample(lines, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 7, "\(lines)")
+                #expect(sample(lines, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 8, "\(lines)")
                 #expect(
                     sample(lines, "frontdoor_events_rejected_total", w + [("topic", topic), ("code", "invalid-json")]) == 1, "\(lines)")
                 #expect(sample(lines, "frontdoor_consumer_lag", w + [("topic", topic), ("partition", "0")]) == 0, "\(lines)")
@@ -79,6 +85,10 @@ struct MetricsAndHealthTests {
                 #expect(
                     (sample(lines, "frontdoor_school_last_register_timestamp_seconds", [("laestab", laestab)]) ?? 0) >= started,
                     "\(lines)")
+                // Every configured school has a series from the start (0 until its marks arrive), others none.
+                let silent = TestEnvironment.school(in: "Thanet").laestab.value
+                #expect(sample(lines, "frontdoor_school_last_register_timestamp_seconds", [("laestab", silent)]) == 0, "\(lines)")
+                #expect(sample(lines, "frontdoor_school_last_register_timestamp_seconds", [("laestab", "8869999")]) == nil)
                 #expect(sample(lines, "frontdoor_transaction_retries_total", w) == 0, "no retry yet: \(lines)")
                 #expect(sample(lines, "frontdoor_consumer_rejoins_total", w) == 0, "\(lines)")
 
@@ -96,7 +106,7 @@ struct MetricsAndHealthTests {
                 }
                 let whileFailing = try await listener.samples()
                 #expect(sample(whileFailing, "frontdoor_consumer_lag", w + [("topic", topic), ("partition", "1")]) == 0)
-                #expect(sample(whileFailing, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 7, "nothing committed meanwhile")
+                #expect(sample(whileFailing, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 8, "nothing committed meanwhile")
 
                 _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late_gone TO minutes_late")
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: Pipeline.endOffsets(more))
@@ -106,7 +116,7 @@ struct MetricsAndHealthTests {
                     return (lag == 0, lag)
                 }
                 let after = try await listener.samples()
-                #expect(sample(after, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 10, "\(after)")
+                #expect(sample(after, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 11, "\(after)")
             }
         }
     }

@@ -232,21 +232,36 @@ public final class LoopPulse: Sendable {
 /// (by LAESTAB, a school's number, not personal data) and whether today is a school day by the
 /// LA calendar, so that an alert can ask for a school whose register has not arrived by 10:00
 /// on a school day.
+///
+/// Only the schools of `Config/schools.csv` are reported (a mark of any other valid LAESTAB would
+/// otherwise add a series for it), each from 0 when the worker starts, so a school that sends
+/// nothing still has a series to alert on. The times are this process's: after a restart a
+/// school reads 0 until its next mark, and with several replicas each reports the schools of its
+/// partitions, so alerts take the maximum over replicas by `laestab`.
 struct SchoolMetrics: Sendable {
     let metrics: FrontDoorMetrics
     let calendar: SchoolCalendar
     /// `FRONTDOOR_TODAY`, else the date in London.
     let today: String?
+    let schools: Set<String>
+
+    init(metrics: FrontDoorMetrics, calendar: SchoolCalendar, today: String?, register: SchoolRegister) {
+        self.metrics = metrics
+        self.calendar = calendar
+        self.today = today
+        schools = Set(register.schools.map(\.laestab.value))
+        for laestab in schools { metrics.gauge(MetricName.schoolLastRegister, [("laestab", laestab)]).record(0) }
+    }
 
     /// Marks of a batch being handled: the time they arrived, per school.
     func registersReceived(_ events: [IncomingEvent]) {
-        var schools: Set<String> = []
+        var seen: Set<String> = []
         for e in events {
-            if case .attendanceMark(_, let m) = e.event { schools.insert(m.laestab.value) }
+            if case .attendanceMark(_, let m) = e.event, schools.contains(m.laestab.value) { seen.insert(m.laestab.value) }
         }
-        guard !schools.isEmpty else { return }
+        guard !seen.isEmpty else { return }
         let now = FrontDoorMetrics.unixTime(Date())
-        for laestab in schools { metrics.gauge(MetricName.schoolLastRegister, [("laestab", laestab)]).record(now) }
+        for laestab in seen { metrics.gauge(MetricName.schoolLastRegister, [("laestab", laestab)]).record(now) }
     }
 
     func refresh() {

@@ -21,7 +21,8 @@ public struct AttendanceHandler: BatchHandler {
     public var topics: [String] { setup.topics }
 
     public init(config: LoadedConfig, settings: WorkerSettings, metrics: FrontDoorMetrics = FrontDoorMetrics()) {
-        schoolMetrics = SchoolMetrics(metrics: metrics, calendar: config.calendar, today: settings.today)
+        schoolMetrics = SchoolMetrics(
+            metrics: metrics, calendar: config.calendar, today: settings.today, register: config.register)
         setup = HandlerSetup(
             config: config, settings: settings,
             allowed: [
