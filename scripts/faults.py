@@ -806,6 +806,9 @@ class Soak:
             "FRONTDOOR_LOG_LEVEL": "info", "FRONTDOOR_SCHEDULER_INTERVAL_MS": "1000",
             # After every CME deadline of the feed: each open CME case is overdue.
             "FRONTDOOR_TODAY": "2027-07-01",
+            # Several replicas of a worker run on this host: no metrics listener (it would need a
+            # port of its own each, and a bound port stops a worker at start-up).
+            "FRONTDOOR_HTTP_PORT": "0",
         })
         self.env = env
         self.fleet = Fleet(self.binary, env, self.logdir)

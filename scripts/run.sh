@@ -4,6 +4,8 @@
 # arrive, until Ctrl-C, which stops everything cleanly.
 #   RUN_DAYS (default 15: the last three school weeks up to this one)  RUN_PUPILS (default 3000)
 #   RUN_SCHOOLS (default 48)  RUN_SEED (default 2017)
+#   RUN_HTTP_PORT_ATTENDANCE, _EXCLUSIONS, _REFERRALS, _RELAY (default 9464..9467): each worker's
+#   /metrics, /health/live and /health/ready (FRONTDOOR_HTTP_PORT), on 127.0.0.1
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -36,15 +38,27 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+declare -A http_port=(
+  [attendance]=${RUN_HTTP_PORT_ATTENDANCE:-9464} [exclusions]=${RUN_HTTP_PORT_EXCLUSIONS:-9465}
+  [referrals]=${RUN_HTTP_PORT_REFERRALS:-9466} [relay]=${RUN_HTTP_PORT_RELAY:-9467}
+)
 for w in attendance exclusions referrals relay; do
-  "$BIN" worker "$w" >"$LOGS/$w.log" 2>&1 &
+  FRONTDOOR_HTTP_PORT=${http_port[$w]} "$BIN" worker "$w" >"$LOGS/$w.log" 2>&1 &
   pids+=($!)
 done
 echo "workers started: attendance, exclusions, referrals, relay (logs in $LOGS)"
+for w in attendance exclusions referrals relay; do
+  echo "  $w: http://127.0.0.1:${http_port[$w]}/metrics  /health/live  /health/ready"
+done
 "$BIN" watch 2>"$LOGS/watch.log" &
 watch_pid=$!
 sleep 4
 "$BIN" simulate --days "${RUN_DAYS:-15}" --pupils "${RUN_PUPILS:-3000}" --schools "${RUN_SCHOOLS:-48}" --seed "${RUN_SEED:-2017}" 2>>"$LOGS/simulate.log" \
   || echo "simulate failed, see $LOGS/simulate.log"
+# Per-partition lag of the attendance worker, from its own /metrics (0 once it has caught up;
+# approximate on Tansu, whose high watermark is the start of the partition's last record batch + 1).
+sleep 2
+echo "attendance worker's consumer lag (curl -s 127.0.0.1:${http_port[attendance]}/metrics | grep frontdoor_consumer_lag):"
+curl -s "127.0.0.1:${http_port[attendance]}/metrics" | grep frontdoor_consumer_lag || echo "  (no lag figures yet; see $LOGS/attendance.log)"
 echo "notifications follow as the workers apply the rules (unit, kind, priority, due date, pseudonymised pupil); Ctrl-C to stop"
 wait "$watch_pid"

@@ -24,9 +24,10 @@ SUDO=""
 # prometheus: for its promtool, which checks and unit-tests deploy/prometheus in `make test` (the
 # server in the same package is not used; on a machine running systemd, Debian starts it on :9090:
 # `systemctl disable --now prometheus` if that is unwanted).
+# curl: `make run` prints the attendance worker's consumer lag from its /metrics.
 DEB_PACKAGES=(postgresql pkg-config dpkg-dev build-essential zlib1g-dev libssl-dev libsasl2-dev
               libzstd-dev liblz4-dev libcurl4-openssl-dev python3 ca-certificates chromium openssl
-              prometheus)
+              prometheus curl)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,6 +42,8 @@ public final class KafkaConsumer: Sendable {
     private let pollQueue: DispatchQueue
     /// Synchronous commits wait for the broker here, so they do not wait behind a poll.
     private let commitQueue: DispatchQueue
+    /// Watermark queries (metrics) wait for the broker here, behind neither polls nor commits.
+    private let queryQueue: DispatchQueue
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
 
@@ -76,6 +78,7 @@ public final class KafkaConsumer: Sendable {
         let label = "frontdoor.kafka.consumer.\(configuration.groupID)"
         self.pollQueue = DispatchQueue(label: "\(label).poll")
         self.commitQueue = DispatchQueue(label: "\(label).commit")
+        self.queryQueue = DispatchQueue(label: "\(label).query")
     }
 
     /// Joins the group for `topics`, replacing any previous subscription. Returns at once; the
@@ -241,6 +244,39 @@ public final class KafkaConsumer: Sendable {
     /// no fetch response) are absent.
     public func consumerLag() -> [KafkaTopicPartition: Int64] {
         self.statistics.consumerLag
+    }
+
+    /// The offsets of `partitions` at `position`: ``KafkaTopicPartitionOffset/end`` (the high
+    /// watermark, the offset the next message written gets) or ``KafkaTopicPartitionOffset/beginning``
+    /// (the oldest offset still held), as their leaders report them now, whether or not the
+    /// partitions are paused. One ListOffsets request per leader (`rd_kafka_offsets_for_times`
+    /// with those two special timestamps), on a queue of this consumer's own, never on the poll
+    /// thread. A partition the broker answered with an error for is absent.
+    ///
+    /// - Note: Tansu (the local stack's broker) reports as the high watermark the base offset of
+    ///   the partition's last record batch plus one, less than the log end offset when that batch
+    ///   holds several messages: a lag computed from it is then approximate (too small by up to
+    ///   that batch's size less one).
+    /// - Throws: ``KafkaError`` when the request failed as a whole (`timeout` passed, the consumer closed).
+    public func listOffsets(
+        _ partitions: [KafkaTopicPartition], at position: Int64 = KafkaTopicPartitionOffset.end, timeout: Duration = .seconds(2)
+    ) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        try self.ensureOpen()
+        guard !partitions.isEmpty else { return [:] }
+        let query = partitions.map { KafkaTopicPartitionOffset($0, offset: position) }
+        return try await self.queryQueue.runBlocking { () throws(KafkaError) -> [KafkaTopicPartition: Int64] in
+            try RDKafkaTopicPartitionList.with(query) { list throws(KafkaError) -> [KafkaTopicPartition: Int64] in
+                let error = rd_kafka_offsets_for_times(self.client.handle, list, timeout.rdKafkaTimeout)
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError.broker(error) }
+                var found: [KafkaTopicPartition: Int64] = [:]
+                for index in 0..<Int(list.pointee.cnt) {
+                    let element = list.pointee.elems[index]
+                    guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 else { continue }
+                    found[KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+                }
+                return found
+            }
+        }
     }
 
     /// Leaves the group: revokes the assignment through the ``KafkaRebalanceHandler``, commits

@@ -82,6 +82,15 @@ public final class KafkaProducer: Sendable {
         return await batch.results()
     }
 
+    /// Why this producer cannot send any more, if it cannot: closed, or stopped by a fatal
+    /// error (readiness checks). `nil` while it can; a broker that is merely unreachable is not a
+    /// problem here (librdkafka reconnects and sends time out on their own).
+    public var problem: String? {
+        if self.closed.withLock({ $0 }) { return "the producer is closed" }
+        if self.client.fatalError() != nil { return "the producer stopped on a fatal error" }
+        return nil
+    }
+
     /// Waits until everything queued so far is acknowledged or failed, sending without waiting
     /// for `linger.ms`.
     ///

@@ -148,6 +148,9 @@ struct ReportPipeline {
         s.topics.exclusions = "frontdoor.test.report.\(u).exclusions"
         s.topics.referrals = "frontdoor.test.report.\(u).referrals"
         s.topics.decisions = "frontdoor.test.report.\(u).decisions"
+        // Its own rolls topic too: the default one may exist with another partition count (after
+        // `make run`, whose `topics create` makes six), and createTopics waits for three.
+        s.topics.rolls = "frontdoor.test.report.\(u).rolls"
         s.topics.enforcement = "frontdoor.test.report.\(u).enforcement"
         s.topics.earlyHelpPattern = "frontdoor.test.report.\(u).early-help.{unit}"
         s.groupPrefix = "frontdoor-test-report-\(u)"

@@ -37,6 +37,20 @@ struct WorkerSettingsTests {
         #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_BYTES": "0"]).batchBytes == 16 * 1024 * 1024)
         #expect(WorkerSettings.environmentVariables.contains("FRONTDOOR_BATCH_BYTES"))
     }
+
+    /// The metrics and health listener: 127.0.0.1:9464 unless FRONTDOOR_HTTP_HOST/PORT say
+    /// otherwise; port 0 turns it off; an impossible port keeps the default.
+    @Test func theHTTPListenerComesFromTheEnvironment() {
+        let defaults = WorkerSettings(environment: [:])
+        #expect(defaults.httpHost == "127.0.0.1" && defaults.httpPort == 9464)
+        let set = WorkerSettings(environment: ["FRONTDOOR_HTTP_HOST": "0.0.0.0", "FRONTDOOR_HTTP_PORT": "9465"])
+        #expect(set.httpHost == "0.0.0.0" && set.httpPort == 9465)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_HTTP_PORT": "0"]).httpPort == 0)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_HTTP_PORT": "70000"]).httpPort == 9464)
+        #expect(WorkerSettings.environmentVariables.isSuperset(of: ["FRONTDOOR_HTTP_HOST", "FRONTDOOR_HTTP_PORT"]))
+        // Three batch waits plus the 10 s a seek may take.
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_WAIT_MS": "200"]).livenessDeadline == .milliseconds(10_600))
+    }
 }
 
 /// Secured connections: the same settings for every client (no broker or database needed).

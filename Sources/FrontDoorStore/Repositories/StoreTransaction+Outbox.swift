@@ -138,6 +138,22 @@ extension StoreTransaction {
         }.first ?? 0
     }
 
+    /// The unsent notifications: how many, and how many seconds ago the oldest of them was
+    /// written (0 when there is none). Gauges for metrics (`frontdoor_outbox_backlog`,
+    /// `frontdoor_outbox_oldest_age_seconds`).
+    public func unsentBacklog() async throws -> (count: Int, oldestAgeSeconds: Double) {
+        try await self.map(
+            """
+            SELECT count(*)::int8 AS n,
+                   COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS age
+            FROM outbox WHERE sent_at IS NULL
+            """,
+            "measure the outbox backlog"
+        ) { row in
+            (try row.get("n", as: Int.self), max(0, try row.get("age", as: Double.self)))
+        }.first ?? (0, 0)
+    }
+
     /// Deletes notifications sent before `date` (housekeeping). Returns how many.
     @discardableResult
     public func deleteSent(before date: Date) async throws -> Int {

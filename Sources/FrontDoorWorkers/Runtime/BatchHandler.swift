@@ -42,8 +42,11 @@ public protocol BatchHandler: Sendable {
     func precheck(_ events: [IncomingEvent], in tx: StoreTransaction) async throws -> [RejectedMessage]
     /// Records the facts and applies the rules for events not seen before.
     func handle(_ events: [IncomingEvent], in tx: StoreTransaction) async throws
+    /// Sets the handler's own gauges just before a metrics scrape. Default: none.
+    func refreshMetrics() async
 }
 
 extension BatchHandler {
     public func precheck(_ events: [IncomingEvent], in tx: StoreTransaction) async throws -> [RejectedMessage] { [] }
+    public func refreshMetrics() async {}
 }

@@ -55,16 +55,24 @@ public final class BatchWorker: Service, Sendable {
     /// The partitions this worker owns and the next offset PostgreSQL holds for each, as far as
     /// it knows: read after assignment, advanced by each committed batch.
     let committed = CommittedOffsets()
+    /// Counters and histograms of ``MetricName`` (see BatchWorker+Health.swift for the gauges).
+    let metrics: BatchWorkerMetrics
+    /// The poll loop's last turn (`/health/live`).
+    public let pulse: LoopPulse
+    /// The consumer of the current membership, for the lag gauges.
+    let currentConsumer = Mutex<KafkaConsumer?>(nil)
 
     public init(
         handler: any BatchHandler, database: FrontDoorDatabase, dlqProducer: KafkaProducer, settings: WorkerSettings,
-        logger: Logger
+        logger: Logger, metrics: FrontDoorMetrics = FrontDoorMetrics()
     ) {
         self.handler = handler
         self.database = database
         self.dlqProducer = dlqProducer
         self.settings = settings
         self.group = settings.group(handler.name)
+        self.metrics = BatchWorkerMetrics(metrics: metrics, worker: handler.name)
+        self.pulse = LoopPulse(deadline: settings.livenessDeadline)
         var logger = logger
         logger[metadataKey: "worker"] = "\(handler.name)"
         self.logger = logger
@@ -76,6 +84,7 @@ public final class BatchWorker: Service, Sendable {
             let consumer = try KafkaConsumer(
                 configuration: settings.consumerConfiguration(group: group), rebalanceHandler: offsets, logger: logger)
             try consumer.subscribe(topics: handler.topics)
+            currentConsumer.withLock { $0 = consumer }
             logger.info("consuming", metadata: ["topics": "\(handler.topics.joined(separator: ","))", "group": "\(group)"])
             do {
                 try await consume(consumer)
@@ -84,6 +93,7 @@ public final class BatchWorker: Service, Sendable {
                     "PostgreSQL no longer holds offsets this worker committed; rejoining to start again from the offsets it holds",
                     metadata: ["partitions": "\(lost.partitions.map(\.description).sorted().joined(separator: ","))"])
                 stats.rejoins.add(1, ordering: .relaxed)
+                metrics.rejoined()
                 try? await consumer.close()
                 committed.reset()
                 continue
@@ -102,6 +112,7 @@ public final class BatchWorker: Service, Sendable {
     func consume(_ consumer: KafkaConsumer) async throws {
         var lastReport = ContinuousClock.now
         while !isStopping {
+            pulse.beat()
             guard try await startPendingPartitions(consumer) else { return }
             let polled = try await consumer.poll(
                 maxMessages: settings.batchSize, maxBytes: settings.batchBytes, timeout: settings.batchWait)
@@ -180,6 +191,7 @@ public final class BatchWorker: Service, Sendable {
                     "could not read stored offsets; partitions stay paused, retrying",
                     metadata: ["error": "\(error)", "attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"])
                 stats.retries.add(1, ordering: .relaxed)
+                metrics.retried()
                 attempt += 1
                 guard try await idle(consumer, for: wait) else { return false }
             }
@@ -222,6 +234,7 @@ public final class BatchWorker: Service, Sendable {
                 paused = true
             }
             while !done.isSet {
+                pulse.beat()
                 if isStopping { task.cancel() }
                 let stray = try await consumer.poll(
                     maxMessages: settings.batchSize, maxBytes: settings.batchBytes, timeout: .milliseconds(100))
@@ -241,6 +254,7 @@ public final class BatchWorker: Service, Sendable {
     func idle(_ consumer: KafkaConsumer, for wait: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + wait
         repeat {
+            pulse.beat()
             if isStopping { return false }
             let remaining = ContinuousClock.now.duration(to: deadline)
             let stray = try await consumer.poll(
@@ -260,6 +274,7 @@ public final class BatchWorker: Service, Sendable {
     /// a systemic failure lasts. Returns the messages it committed (the batch less the partitions
     /// this worker lost meanwhile), or `nil` when it stopped for a shutdown without committing.
     func process(_ polled: KafkaConsumerBatch, consumer: KafkaConsumer) async throws -> KafkaConsumerBatch? {
+        let started = ContinuousClock.now
         var batch = polled
         var (valid, rejects) = decode(batch)
         var attempt = 0
@@ -278,7 +293,10 @@ public final class BatchWorker: Service, Sendable {
             logger.log(
                 level: level, message,
                 metadata: metadata.merging(["attempt": "\(attempt + 1)", "retryInMs": "\(wait.milliseconds)"]) { a, _ in a })
-            if counted { stats.retries.add(1, ordering: .relaxed) }
+            if counted {
+                stats.retries.add(1, ordering: .relaxed)
+                metrics.retried()
+            }
             attempt += 1
             pauseAssignment(consumer)
             paused = true
@@ -310,6 +328,7 @@ public final class BatchWorker: Service, Sendable {
                 outcome = try await whilePolling(consumer, paused: &paused, write)
                 committed.advance(batch.nextOffsets)
                 stats.record(outcome)
+                metrics.committed(batch, rejected: outcome.rejectedByTopic, duration: .now - started)
                 if attempt > 0 { logger.notice("batch committed after retry", metadata: ["attempts": "\(attempt + 1)"]) }
                 return batch
             } catch let moved as StoredOffsetsMoved {
@@ -370,6 +389,7 @@ public final class BatchWorker: Service, Sendable {
         var processed = 0
         var duplicates = 0
         var rejected: [RejectCode: Int] = [:]
+        var rejectedByTopic: [TopicRejects: Int] = [:]
     }
 
     /// SQLSTATE classes no event's data can cause: 42 (syntax error or access rule violation:
@@ -483,7 +503,10 @@ public final class BatchWorker: Service, Sendable {
         var outcome = BatchOutcome()
         outcome.processed = new.count - failedCount
         outcome.duplicates = candidates.count - new.count
-        for r in rejects { outcome.rejected[r.reject.code, default: 0] += 1 }
+        for r in rejects {
+            outcome.rejected[r.reject.code, default: 0] += 1
+            outcome.rejectedByTopic[TopicRejects(topic: r.message.topic, code: r.reject.code), default: 0] += 1
+        }
         return outcome
     }
 
@@ -613,6 +636,9 @@ final class CommittedOffsets: Sendable {
 
     /// Owned partitions whose start is known.
     var ready: Set<KafkaTopicPartition> { state.withLock { $0.owned.subtracting($0.pending) } }
+
+    /// Every partition assigned to this worker, started or pending.
+    var owned: Set<KafkaTopicPartition> { state.withLock { $0.owned } }
 
     /// Owned partitions whose stored offset must be read before they are consumed.
     var pending: [KafkaTopicPartition] { state.withLock { Array($0.pending) } }

@@ -37,11 +37,19 @@ public final class NotificationRelay: Service, Sendable {
     let inFlight = Atomic<Int>(0)
     /// Most claimed batches in flight at once.
     public let maximumInFlight = 4
+    let metrics: FrontDoorMetrics
+    /// The claim loop's last turn (`/health/live`).
+    public let pulse: LoopPulse
 
-    public init(database: FrontDoorDatabase, producer: KafkaProducer, settings: WorkerSettings, logger: Logger) {
+    public init(
+        database: FrontDoorDatabase, producer: KafkaProducer, settings: WorkerSettings, logger: Logger,
+        metrics: FrontDoorMetrics = FrontDoorMetrics()
+    ) {
         self.database = database
         self.producer = producer
         self.settings = settings
+        self.metrics = metrics
+        self.pulse = LoopPulse(deadline: settings.relayLivenessDeadline)
         var logger = logger
         logger[metadataKey: "worker"] = "relay"
         self.logger = logger
@@ -56,6 +64,7 @@ public final class NotificationRelay: Service, Sendable {
             var failures = 0
             var lastReport = ContinuousClock.now
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                pulse.beat()
                 if ContinuousClock.now - lastReport > .seconds(30) {
                     lastReport = .now
                     logger.info("progress", metadata: progress)
@@ -103,11 +112,17 @@ public final class NotificationRelay: Service, Sendable {
         let results = await producer.send(rows.map(Self.message))
         var delivered: [String] = []
         var failed: [(notificationId: String, error: String)] = []
+        var publishedByTopic: [String: Int] = [:]
         for (row, result) in zip(rows, results) {
             switch result {
-            case .success: delivered.append(row.notificationId)
+            case .success:
+                delivered.append(row.notificationId)
+                publishedByTopic[row.topic, default: 0] += 1
             case .failure(let e): failed.append((row.notificationId, e.description))
             }
+        }
+        for (topic, n) in publishedByTopic {
+            metrics.count(MetricName.notificationsPublished, [("topic", topic)], by: n)
         }
         failedSends.add(failed.count, ordering: .relaxed)
         for (row, result) in zip(rows, results) {

@@ -22,6 +22,8 @@ import FrontDoorStore
 /// | `FRONTDOOR_LOG_FORMAT` | `json`, or `text` on a terminal | `json`: one JSON object per line (timestamp, level, label, message, metadata); `text`: swift-log's lines |
 /// | `FRONTDOOR_PSEUDONYM_KEY` | — (required; `make run` sets a throw-away one) | secret of the UPN pseudonyms: at least 64 hex digits (32 bytes), see ``Pseudonymiser`` |
 /// | `FRONTDOOR_TODAY` | the date in London | the day the CME clock counts to (tests, replays) |
+/// | `FRONTDOOR_HTTP_HOST` | `127.0.0.1` | address of the worker's metrics and health listener (`0.0.0.0` in a container) |
+/// | `FRONTDOOR_HTTP_PORT` | `9464` | its port: `/metrics`, `/health/live`, `/health/ready` (`0`: no listener) |
 public struct WorkerSettings: Sendable {
     public var brokers: [String] = ["127.0.0.1:59092"]
     public var databaseURL = "postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor"
@@ -53,6 +55,9 @@ public struct WorkerSettings: Sendable {
     public var relayRetryMaximum: Duration = .seconds(300)
     /// Overrides "today" for the CME clock.
     public var today: String?
+    /// Where ``HealthServer`` listens (`FRONTDOOR_HTTP_HOST`, `FRONTDOOR_HTTP_PORT`); port 0: it does not.
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 9464
     /// Pseudonyms of UPNs under `FRONTDOOR_PSEUDONYM_KEY`; under a random key of this process
     /// when the key is unset or unusable (``pseudonymKeyProblem``), which commands refuse
     /// through ``requirePseudonymKey()``.
@@ -83,6 +88,8 @@ public struct WorkerSettings: Sendable {
         if let v = env["FRONTDOOR_GROUP_PREFIX"], !v.isEmpty { groupPrefix = v }
         if let v = env["FRONTDOOR_SCHEDULER_INTERVAL_MS"].flatMap(Int.init), v > 0 { schedulerInterval = .milliseconds(v) }
         if let v = env["FRONTDOOR_TODAY"], !v.isEmpty { today = v }
+        if let v = env["FRONTDOOR_HTTP_HOST"], !v.isEmpty { httpHost = v }
+        if let v = env["FRONTDOOR_HTTP_PORT"].flatMap(Int.init), (0...65535).contains(v) { httpPort = v }
         topics = TopicNames(environment: env)
         // FRONTDOOR_KAFKA_PORT is scripts/stack.sh's broker port (it tells people to set it), not
         // a librdkafka property: passed through as `port` it stopped every worker from starting.
@@ -112,8 +119,17 @@ public struct WorkerSettings: Sendable {
         "FRONTDOOR_GROUP_PREFIX", "FRONTDOOR_SCHEDULER_INTERVAL_MS", "FRONTDOOR_TODAY", "FRONTDOOR_LOG_LEVEL", "FRONTDOOR_LOG_FORMAT",
         "FRONTDOOR_PSEUDONYM_KEY", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
-        "FRONTDOOR_TOPIC_ROLLS",
+        "FRONTDOOR_TOPIC_ROLLS", "FRONTDOOR_HTTP_HOST", "FRONTDOOR_HTTP_PORT",
     ]
+
+    /// How long a consumer worker's poll loop may go without a turn before `/health/live`
+    /// answers 503: three batch waits plus 10 s, the longest a seek waits for the broker (the loop
+    /// otherwise polls at least every batch wait, also while it waits for the database).
+    public var livenessDeadline: Duration { batchWait * 3 + .seconds(10) }
+
+    /// The same for the relay's claim loop: three relay intervals plus 90 s, since a claim waits
+    /// out the pool's circuit breaker (about 60 s) and a connect timeout while PostgreSQL is down.
+    public var relayLivenessDeadline: Duration { relayInterval * 3 + .seconds(90) }
 
     /// The database configuration every command uses: `FRONTDOOR_DATABASE_URL` (TLS from its
     /// `sslmode` and `sslrootcert`) with `FRONTDOOR_DATABASE_SSLROOTCERT` applied.

@@ -16,9 +16,13 @@ import FrontDoorStore
 public struct AttendanceHandler: BatchHandler {
     public let name = "attendance"
     let setup: HandlerSetup
+    /// `frontdoor_school_last_register_timestamp_seconds` and `frontdoor_school_day`.
+    let schoolMetrics: SchoolMetrics
     public var topics: [String] { setup.topics }
 
-    public init(config: LoadedConfig, settings: WorkerSettings) {
+    public init(config: LoadedConfig, settings: WorkerSettings, metrics: FrontDoorMetrics = FrontDoorMetrics()) {
+        schoolMetrics = SchoolMetrics(
+            metrics: metrics, calendar: config.calendar, today: settings.today, register: config.register)
         setup = HandlerSetup(
             config: config, settings: settings,
             allowed: [
@@ -28,6 +32,8 @@ public struct AttendanceHandler: BatchHandler {
     }
 
     public func decode(_ message: KafkaConsumerMessage) -> Result<InputEvent, Reject> { setup.decode(message) }
+
+    public func refreshMetrics() async { schoolMetrics.refresh() }
 
     /// A decision on a case frontdoor never raised is rejected (`unknown-case`); a mark dated
     /// after the pupil's deletion from that school's roll (`not-on-roll`), judged on the roll
@@ -72,6 +78,7 @@ public struct AttendanceHandler: BatchHandler {
     }
 
     public func handle(_ events: [IncomingEvent], in tx: StoreTransaction) async throws {
+        schoolMetrics.registersReceived(events)
         var marks: [MarkRecord] = []
         var rolls: [RollChangeRecord] = []
         var pupils: [(upn: String, characteristics: PupilCharacteristics, time: Date)] = []

@@ -57,6 +57,9 @@ struct Pipeline: Sendable {
             // swift-log's `key=value` lines, which WorkerProcess.ownedPartitions and the tests read
             // (the default outside a terminal is JSON; PrivacyLogTests runs with it).
             "FRONTDOOR_LOG_FORMAT": "text",
+            // No metrics listener: replicas and tests run side by side on this host, and a port
+            // in use stops a worker at start-up (MetricsAndHealthTests gives its process a port).
+            "FRONTDOOR_HTTP_PORT": "0",
         ]
         for (k, v) in extra { env[k] = v }
         return env
@@ -173,11 +176,13 @@ final class InProcessWorkers: Sendable {
     private let producer: KafkaProducer
     private let task: Task<Void, any Error>
 
-    /// Starts the given workers (and the relay, and the referral worker's CME scheduler) on `database`.
+    /// Starts the given workers (and the relay, and the referral worker's CME scheduler) on `database`;
+    /// with a `listener`, they record their metrics into its registry and a ``HealthServer`` serves them.
     init(
         _ kinds: [WorkerKind], relay withRelay: Bool = true, scheduler withScheduler: Bool = false, database: FrontDoorDatabase,
-        settings: WorkerSettings
+        settings: WorkerSettings, listener: TestListener? = nil
     ) throws {
+        let metrics = listener?.metrics ?? FrontDoorMetrics()
         let config = TestEnvironment.config
         let logger = TestEnvironment.logger
         producer = try KafkaProducer(
@@ -187,18 +192,28 @@ final class InProcessWorkers: Sendable {
         for kind in kinds {
             let handler: any BatchHandler =
                 switch kind {
-                case .attendance: AttendanceHandler(config: config, settings: settings)
+                case .attendance: AttendanceHandler(config: config, settings: settings, metrics: metrics)
                 case .exclusions: ExclusionHandler(config: config, settings: settings)
                 case .referrals: ReferralHandler(config: config, settings: settings)
                 }
-            let w = BatchWorker(handler: handler, database: database, dlqProducer: producer, settings: settings, logger: logger)
+            let w = BatchWorker(
+                handler: handler, database: database, dlqProducer: producer, settings: settings, logger: logger, metrics: metrics)
             workers[kind] = w
             services.append(w)
         }
         scheduler = withScheduler ? CMEOverdueScheduler(config: config, settings: settings, database: database, logger: logger) : nil
         if let scheduler { services.append(scheduler) }
-        relay = withRelay ? NotificationRelay(database: database, producer: producer, settings: settings, logger: logger) : nil
+        relay =
+            withRelay
+            ? NotificationRelay(database: database, producer: producer, settings: settings, logger: logger, metrics: metrics) : nil
         if let relay { services.append(relay) }
+        if let listener {
+            let components: [any HealthReporting] = kinds.compactMap { workers[$0] } + (relay.map { [$0] } ?? [])
+            services.insert(
+                HealthServer(
+                    host: "127.0.0.1", port: listener.port, registry: listener.registry, metrics: metrics,
+                    components: components, logger: logger), at: 0)
+        }
         self.workers = workers
         group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -226,9 +241,10 @@ final class InProcessWorkers: Sendable {
     /// Runs `body` with workers started, and stops them afterwards (also when `body` throws).
     static func with<R: Sendable>(
         _ kinds: [WorkerKind], relay: Bool = true, scheduler: Bool = false, database: FrontDoorDatabase,
-        settings: WorkerSettings, _ body: (InProcessWorkers) async throws -> R
+        settings: WorkerSettings, listener: TestListener? = nil, _ body: (InProcessWorkers) async throws -> R
     ) async throws -> R {
-        let w = try InProcessWorkers(kinds, relay: relay, scheduler: scheduler, database: database, settings: settings)
+        let w = try InProcessWorkers(
+            kinds, relay: relay, scheduler: scheduler, database: database, settings: settings, listener: listener)
         let result: R
         do {
             result = try await body(w)
