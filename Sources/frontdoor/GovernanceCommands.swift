@@ -89,7 +89,7 @@ struct Export: AsyncParsableCommand {
         abstract: "Write everything held about one pupil as JSON (a subject access request).",
         discussion: """
             Pupil, marks, yearly attendance, exclusions, cases, referrals (with names and details), officer
-            tasks, enforcement reviews and decisions, notifications and audit entries. Needs
+            tasks, roll changes, enforcement reviews and decisions, notifications and audit entries. Needs
             FRONTDOOR_PSEUDONYM_KEY (audit entries are filed under the pupil's pseudonym). Audited (rule
             governance, the pupil's pseudonym as subject).
             """)
