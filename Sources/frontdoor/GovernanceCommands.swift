@@ -15,8 +15,7 @@ import Logging
 func withGovernanceDatabase<R: Sendable>(
     _ settings: WorkerSettings, _ body: @escaping @Sendable (FrontDoorDatabase) async throws -> R
 ) async throws -> R {
-    var logger = Logger(label: "frontdoor.governance")
-    logger.logLevel = .error
+    let logger = LogSetup.logger("frontdoor.governance", atLeast: .error)
     let database = try FrontDoorDatabase(url: settings.databaseURL, logger: logger)
     return try await withThrowingTaskGroup(of: R?.self) { group in
         group.addTask {
