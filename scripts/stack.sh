@@ -31,6 +31,17 @@ TANSU="$ROOT/.local/tansu"
 TANSU_PID="$STATE/tansu/tansu.pid"
 DB_URL="postgres://frontdoor:frontdoor@127.0.0.1:$PG_PORT/frontdoor"
 BROKER="127.0.0.1:$KAFKA_PORT"
+# What reaches a terminal names no password (the URL without it); what a script captures with
+# `eval "$(scripts/stack.sh env | sed 's/^/export /')"` or make's $(shell ...) is the whole URL.
+DB_URL_SHOWN="postgres://frontdoor@127.0.0.1:$PG_PORT/frontdoor"
+print_env() {
+  if [ -t 1 ]; then
+    echo "FRONTDOOR_DATABASE_URL=$DB_URL_SHOWN  # password omitted; eval \"\$(scripts/stack.sh env | sed 's/^/export /')\" sets it"
+  else
+    echo "FRONTDOOR_DATABASE_URL=$DB_URL"
+  fi
+  echo "FRONTDOOR_KAFKA_BROKERS=$BROKER"
+}
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pg_running() { [ -f "$PGDATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
@@ -74,7 +85,8 @@ up() {
     for _ in $(seq 1 100); do port_busy "$KAFKA_PORT" && break; sleep 0.1; done
     port_busy "$KAFKA_PORT" || { echo "up: Tansu did not start, see $STATE/tansu/tansu.log" >&2; exit 1; }
   fi
-  echo "FRONTDOOR_DATABASE_URL=$DB_URL"
+  # Only for people: no script reads this, so it never holds the password.
+  echo "FRONTDOOR_DATABASE_URL=$DB_URL_SHOWN (password omitted: scripts/stack.sh env, captured, gives it)"
   echo "FRONTDOOR_KAFKA_BROKERS=$BROKER"
 }
 
@@ -92,7 +104,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   reset) down; rm -rf "$STATE" "$PG_STATE" ;;   # forget all data
-  env) echo "FRONTDOOR_DATABASE_URL=$DB_URL"; echo "FRONTDOOR_KAFKA_BROKERS=$BROKER" ;;
+  env) print_env ;;
   pg-stop) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null ;;   # used by outage tests
   pg-start) as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_STATE/postgres.log" -w -t 30 \
       -o "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null ;;

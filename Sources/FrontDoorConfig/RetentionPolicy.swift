@@ -10,6 +10,9 @@ public struct RetentionPolicy: Sendable, Hashable, Decodable {
     public var attendanceMarksAcademicYears: Int
     /// Academic years of per-pupil aggregates and exclusions kept, counting the current one.
     public var aggregateAcademicYears: Int
+    /// Academic years of roll changes (admissions and deletions, with the pupil's UPN) kept,
+    /// counting the current one.
+    public var rollChangesAcademicYears: Int
     /// Days after a case closed before its referrals' names, date of birth and details are anonymised.
     public var referralPersonalDataDaysAfterClosed: Int
     /// Days after a notification was sent before its outbox payload is emptied.
@@ -19,11 +22,13 @@ public struct RetentionPolicy: Sendable, Hashable, Decodable {
     public var auditLogYears: Int
 
     public init(
-        attendanceMarksAcademicYears: Int, aggregateAcademicYears: Int, referralPersonalDataDaysAfterClosed: Int,
-        outboxPayloadDaysAfterSent: Int, processedEventsDays: Int, rejectedEventsDays: Int, auditLogYears: Int
+        attendanceMarksAcademicYears: Int, aggregateAcademicYears: Int, rollChangesAcademicYears: Int,
+        referralPersonalDataDaysAfterClosed: Int, outboxPayloadDaysAfterSent: Int, processedEventsDays: Int,
+        rejectedEventsDays: Int, auditLogYears: Int
     ) {
         self.attendanceMarksAcademicYears = attendanceMarksAcademicYears
         self.aggregateAcademicYears = aggregateAcademicYears
+        self.rollChangesAcademicYears = rollChangesAcademicYears
         self.referralPersonalDataDaysAfterClosed = referralPersonalDataDaysAfterClosed
         self.outboxPayloadDaysAfterSent = outboxPayloadDaysAfterSent
         self.processedEventsDays = processedEventsDays
@@ -34,6 +39,7 @@ public struct RetentionPolicy: Sendable, Hashable, Decodable {
     enum CodingKeys: String, CodingKey {
         case attendanceMarksAcademicYears = "attendance_marks_academic_years"
         case aggregateAcademicYears = "aggregate_academic_years"
+        case rollChangesAcademicYears = "roll_changes_academic_years"
         case referralPersonalDataDaysAfterClosed = "referral_personal_data_days_after_closed"
         case outboxPayloadDaysAfterSent = "outbox_payload_days_after_sent"
         case processedEventsDays = "processed_events_days"
@@ -61,10 +67,12 @@ public struct RetentionPolicy: Sendable, Hashable, Decodable {
             throw ConfigError(file: file, line: nil, message: "is not a retention policy: \(error)")
         }
         let values = [
-            policy.attendanceMarksAcademicYears, policy.aggregateAcademicYears, policy.referralPersonalDataDaysAfterClosed,
-            policy.outboxPayloadDaysAfterSent, policy.processedEventsDays, policy.rejectedEventsDays, policy.auditLogYears,
+            policy.attendanceMarksAcademicYears, policy.aggregateAcademicYears, policy.rollChangesAcademicYears,
+            policy.referralPersonalDataDaysAfterClosed, policy.outboxPayloadDaysAfterSent, policy.processedEventsDays,
+            policy.rejectedEventsDays, policy.auditLogYears,
         ]
-        guard values.allSatisfy({ $0 >= 0 }), policy.attendanceMarksAcademicYears >= 1, policy.aggregateAcademicYears >= 1
+        guard values.allSatisfy({ $0 >= 0 }), policy.attendanceMarksAcademicYears >= 1, policy.aggregateAcademicYears >= 1,
+            policy.rollChangesAcademicYears >= 1
         else { throw ConfigError(file: file, line: nil, message: "periods must be positive (academic years at least 1)") }
         return policy
     }

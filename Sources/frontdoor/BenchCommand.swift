@@ -45,8 +45,7 @@ struct Bench: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var logger = Logger(label: "frontdoor.bench")
-            logger.logLevel = .warning
+            let logger = LogSetup.logger("frontdoor.bench", atLeast: .warning)
             let brokers = self.brokers.split(separator: ",").map(String.init)
             print("librdkafka \(LibrdkafkaVersion.loadedString), brokers \(brokers.joined(separator: ","))")
             print("\(self.messages) messages of \(self.size) bytes, \(self.partitions) partitions")

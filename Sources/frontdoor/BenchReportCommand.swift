@@ -54,8 +54,7 @@ extension Bench {
         }
 
         func run() async throws {
-            var logger = Logger(label: "frontdoor.bench")
-            logger.logLevel = .error
+            let logger = LogSetup.logger("frontdoor.bench", atLeast: .error)
             let settings = WorkerSettings()
             let config = try ConfigLoader(directory: settings.configDirectory).load()
             let year = AcademicYear(academicYear)!

@@ -147,7 +147,6 @@ struct DLQ: AsyncParsableCommand {
     }
 
     static func console(_ selection: Selection) throws -> (DeadLetterConsole, [String]) {
-        LogSetup.bootstrap()
         try LibrdkafkaVersion.requireSupported()
         let console = try DeadLetterConsole(settings: WorkerSettings(), logger: quietLogger("frontdoor.dlq"))
         do {
@@ -159,9 +158,7 @@ struct DLQ: AsyncParsableCommand {
 
     /// Notices and above (the replay's log line): the console's own output is what the engineer reads.
     static func quietLogger(_ label: String, _ level: Logger.Level = .notice) -> Logger {
-        var logger = Logger(label: label)
-        logger.logLevel = max(logger.logLevel, level)
-        return logger
+        LogSetup.logger(label, atLeast: level)
     }
 
     static func write(_ text: String) {

@@ -11,6 +11,14 @@ struct FrontDoorCommand: AsyncParsableCommand {
             Purge.self, Export.self, AuditTrail.self,
         ]
     )
+
+    /// Bootstraps logging (``LogSetup``: `FRONTDOOR_LOG_LEVEL`, `FRONTDOOR_LOG_FORMAT`, standard
+    /// error) before any command is parsed or makes its first logger, so every command, not only
+    /// the workers, logs the same JSON lines; then parses and runs the command.
+    static func main() async {
+        LogSetup.bootstrap()
+        await Self.main(nil)
+    }
 }
 
 struct Version: AsyncParsableCommand {

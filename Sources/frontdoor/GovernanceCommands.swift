@@ -15,8 +15,7 @@ import Logging
 func withGovernanceDatabase<R: Sendable>(
     _ settings: WorkerSettings, _ body: @escaping @Sendable (FrontDoorDatabase) async throws -> R
 ) async throws -> R {
-    var logger = Logger(label: "frontdoor.governance")
-    logger.logLevel = .error
+    let logger = LogSetup.logger("frontdoor.governance", atLeast: .error)
     let database = try FrontDoorDatabase(url: settings.databaseURL, logger: logger)
     return try await withThrowingTaskGroup(of: R?.self) { group in
         group.addTask {
@@ -89,7 +88,7 @@ struct Export: AsyncParsableCommand {
         abstract: "Write everything held about one pupil as JSON (a subject access request).",
         discussion: """
             Pupil, marks, yearly attendance, exclusions, cases, referrals (with names and details), officer
-            tasks, enforcement reviews and decisions, notifications and audit entries. Needs
+            tasks, roll changes, enforcement reviews and decisions, notifications and audit entries. Needs
             FRONTDOOR_PSEUDONYM_KEY (audit entries are filed under the pupil's pseudonym). Audited (rule
             governance, the pupil's pseudonym as subject).
             """)

@@ -23,6 +23,14 @@ enum LogSetup {
         environment["FRONTDOOR_LOG_FORMAT"].flatMap { Format(rawValue: $0.lowercased()) } ?? (terminal ? .text : .json)
     }
 
+    /// A logger for a command that prints its own result: it logs `level` and above, or only
+    /// what `FRONTDOOR_LOG_LEVEL` asks for when that is stricter.
+    static func logger(_ label: String, atLeast level: Logger.Level) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = max(logger.logLevel, level)
+        return logger
+    }
+
     static func bootstrap() {
         let first = done.withLock { d -> Bool in
             defer { d = true }

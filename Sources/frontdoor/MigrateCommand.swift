@@ -35,8 +35,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "frontdoor.migrate")
-        logger.logLevel = .warning  // this command prints its own summary
+        let logger = LogSetup.logger("frontdoor.migrate", atLeast: .warning)  // this command prints its own summary
         let configuration: DatabaseConfiguration
         do {
             configuration = try DatabaseConfiguration(url: self.resolvedURL ?? "")

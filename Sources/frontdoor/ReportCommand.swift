@@ -45,8 +45,7 @@ struct Report: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "frontdoor.report")
-        logger.logLevel = .error
+        let logger = LogSetup.logger("frontdoor.report", atLeast: .error)
         let settings = WorkerSettings()
         let config: LoadedConfig
         do {

@@ -22,7 +22,6 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "First day (yyyy-MM-dd); default: so that the last school week simulated is the current one.") var start: String?
 
     func run() async throws {
-        LogSetup.bootstrap()
         try LibrdkafkaVersion.requireSupported()
         let settings = WorkerSettings()
         let config = try ConfigLoader(directory: settings.configDirectory).load()

@@ -21,7 +21,6 @@ struct Topics: AsyncParsableCommand {
         var replicationFactor = -1
 
         func run() async throws {
-            LogSetup.bootstrap()
             try LibrdkafkaVersion.requireSupported()
             let settings = WorkerSettings()
             let config = try ConfigLoader(directory: settings.configDirectory).load()

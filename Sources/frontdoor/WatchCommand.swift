@@ -18,7 +18,6 @@ struct Watch: AsyncParsableCommand {
     @Flag(help: "Start from the beginning of the topics instead of now.") var fromBeginning = false
 
     func run() async throws {
-        LogSetup.bootstrap()
         try LibrdkafkaVersion.requireSupported()
         let settings = WorkerSettings()
         try settings.requirePseudonymKey()

@@ -29,7 +29,6 @@ struct Worker: AsyncParsableCommand {
     var kind: Kind
 
     func run() async throws {
-        LogSetup.bootstrap()
         let logger = Logger(label: "frontdoor.\(kind.rawValue)")
         try LibrdkafkaVersion.requireSupported()
         logger.info("starting", metadata: ["librdkafka": "\(LibrdkafkaVersion.loadedString)"])

@@ -12,6 +12,7 @@ struct RetentionPolicyTests {
     @Test func theShippedPolicyLoads() throws {
         let p = try RetentionPolicy.load(directory: Self.config)
         #expect(p.attendanceMarksAcademicYears == 2 && p.aggregateAcademicYears == 8 && p.auditLogYears == 7)
+        #expect(p.rollChangesAcademicYears == 8)
     }
 
     @Test func aMissingKeyOrNegativePeriodIsRefused() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Testing
 
 @testable import FrontDoorStore
@@ -7,8 +8,9 @@ import Testing
 /// "Information governance"), also for the figures of issue 9: an exclusion starting in August
 /// counts in the exclusion year that follows (docs/report.md "Exclusions"), and a child deleted
 /// for elective home education needs consent by the child-protection plan held on `pupils`
-/// ("Admissions and deletions").
-@Suite("Outcomes after a purge: exclusion years and child-protection plans", .timeLimit(.minutes(2)))
+/// ("Admissions and deletions"); roll changes before the first kept year go, and a kept
+/// deletion's cme-risk figure still sees the CME case that covered it.
+@Suite("Outcomes after a purge: exclusion years, child-protection plans, roll changes", .timeLimit(.minutes(2)))
 struct OutcomesAfterPurgeTests {
     static let ashford = "8862001"
 
@@ -58,7 +60,8 @@ struct OutcomesAfterPurgeTests {
             let steps = try await database.withTransaction { tx throws in
                 try await tx.purge(
                     PurgeCutoffs(
-                        marksBefore: day("2025-09-01"), aggregatesBeforeYear: "2019/20", closedBefore: day("2000-01-01"),
+                        marksBefore: day("2025-09-01"), aggregatesBeforeYear: "2019/20", rollChangesBefore: day("2019-09-01"),
+                        closedBefore: day("2000-01-01"),
                         outboxSentBefore: never, processedBefore: never, rejectedBefore: never, auditBefore: never),
                     apply: true)
             }
@@ -69,6 +72,78 @@ struct OutcomesAfterPurgeTests {
             #expect(after.consent == 1, "the child-protection plan of a pupil held only in roll_changes is kept")
             #expect(after.suspensions2019 == 1, "the August suspension of the oldest kept exclusion year is kept")
             #expect(after.suspensions2018 == 0)
+        }
+    }
+
+    /// A roll change recorded at 10:00 UTC on its effective date.
+    static func change(_ id: String, _ upn: String, _ change: String, _ date: String, ground: String? = nil) -> RollChangeRecord {
+        let d = day(date)
+        return RollChangeRecord(
+            source: "urn:laestab:\(ashford)", eventId: id, upn: upn, laestab: ashford, change: change, effectiveDate: d,
+            ground: ground, eventTime: Date(timeIntervalSince1970: Double(d.daysSince1970) * 86_400 + 10 * 3600))
+    }
+
+    static func cmeCase(_ id: String, _ upn: String, opened: String, closed: String) -> CaseRecord {
+        CaseRecord(
+            caseId: id, kind: "cme", reason: "cme", upn: upn, childKey: "key-\(id)", laestab: ashford, district: "Ashford",
+            unitId: "ehu-ashford", priority: "high", status: "closed", openedOn: day(opened), closedOn: day(closed),
+            detailsJSON: Data(#"{"note": "kept until the purge"}"#.utf8))
+    }
+
+    @Test("roll changes before the first kept year go; a kept deletion's CME case keeps its UPN, so cme-risk does not move")
+    func purgeDeletesOldRollChangesAndKeepsCMERisk() async throws {
+        let covered = "A886200126011"  // deleted, whereabouts not known, while a CME case was open: no cme-risk
+        let uncovered = "A886200126012"  // deleted after 20 days' absence, no CME case: cme-risk
+        let old = "A886200126013"  // admitted in 2018/19 only
+        let other = "A886200126014"  // a CME case that covers no deletion
+        try await TestDatabase.with { database in
+            try await database.withTransaction { tx throws in
+                _ = try await tx.upsertSchools([SchoolRecord(laestab: Self.ashford, name: "Ashford Primary", phase: "primary", district: "Ashford")])
+                _ = try await tx.insertRollChanges([
+                    Self.change("a-old", old, "admitted", "2018-09-03"),
+                    Self.change("a-kept", covered, "admitted", "2019-09-02"),
+                    Self.change("d-covered", covered, "deleted", "2020-10-05", ground: "not-known"),
+                    Self.change("d-uncovered", uncovered, "deleted", "2020-10-06", ground: "continuous-absence-20-days"),
+                ])
+                _ = try await tx.createCase(Self.cmeCase("cme-covering", covered, opened: "2020-09-21", closed: "2020-11-02"))
+                _ = try await tx.createCase(Self.cmeCase("cme-other", other, opened: "2020-05-04", closed: "2020-06-01"))
+            }
+            func figures() async throws -> (admissions2018: Int, admissions2019: Int, cmeRisk2020: Int, deletions2020: Int) {
+                try await database.withTransaction(readOnly: true) { tx throws in
+                    try await tx.prepareForReport()
+                    let y2020 = try await tx.outcomes(Self.query(2020)).rollChanges
+                    return (
+                        try await tx.outcomes(Self.query(2018)).rollChanges.admissions,
+                        try await tx.outcomes(Self.query(2019)).rollChanges.admissions, y2020.cmeRisk, y2020.deletions
+                    )
+                }
+            }
+            let before = try await figures()
+            #expect(before.admissions2018 == 1 && before.admissions2019 == 1 && before.cmeRisk2020 == 1 && before.deletions2020 == 2)
+
+            let never = Date(timeIntervalSince1970: 0)
+            let steps = try await database.withTransaction { tx throws in
+                try await tx.purge(
+                    PurgeCutoffs(
+                        marksBefore: day("2025-09-01"), aggregatesBeforeYear: "2019/20", rollChangesBefore: day("2019-09-01"),
+                        closedBefore: day("2025-01-01"), outboxSentBefore: never, processedBefore: never,
+                        rejectedBefore: never, auditBefore: never),
+                    apply: true)
+            }
+            #expect(steps.first { $0.table == "roll_changes" }?.rows == 1, "the 2018/19 admission goes: \(steps)")
+            #expect(steps.first { $0.table == "cases" }?.rows == 2, "both closed cases are anonymised: \(steps)")
+            let after = try await figures()
+            #expect(after.admissions2018 == 0)
+            #expect(after.admissions2019 == 1 && after.deletions2020 == 2, "the kept years' roll changes stay")
+            #expect(after.cmeRisk2020 == 1, "the CME case that covered the kept deletion still covers it")
+
+            var cases: [String] = []
+            for try await (id, upn, key, details) in try await database.client.query(
+                "SELECT case_id, coalesce(upn, '-'), coalesce(child_key, '-'), details::text FROM cases ORDER BY case_id"
+            ).decode((String, String, String, String).self) {
+                cases.append("\(id) \(upn) \(key) \(details)")
+            }
+            #expect(cases == ["cme-covering \(covered) - {}", "cme-other - - {}"], "only the UPN a kept figure reads stays: \(cases)")
         }
     }
 }

@@ -12,7 +12,7 @@ struct GovernanceTests {
     /// The day the purges run: in 2026/27, so the policy's two years of marks are 2025/26 and 2026/27.
     static let today = "2027-06-15"
 
-    /// A pupil with data in and out of every retention period, and one with only old marks.
+    /// A pupil with data in and out of every retention period (roll changes too), and one with only old marks.
     struct Fixture {
         let school = TestEnvironment.school(in: "Ashford")
         let upn = Events.upn(TestEnvironment.school(in: "Ashford"), serial: 21)
@@ -79,6 +79,11 @@ struct GovernanceTests {
                         convert_to('{"id": "n-new", "data": {"upn": "\(upn)", "caseId": "\(newCase)"}}', 'UTF8'), '{}', now(), NULL)
                 """,
                 """
+                INSERT INTO roll_changes (source, event_id, upn, laestab, change, effective_date, event_time) VALUES
+                    ('urn:laestab:\(l)', 'adm-old', '\(upn)', '\(l)', 'admitted', '2018-09-03', '2018-09-03 09:00Z'),
+                    ('urn:laestab:\(l)', 'adm-new', '\(upn)', '\(l)', 'admitted', '2025-09-03', '2025-09-03 09:00Z')
+                """,
+                """
                 INSERT INTO processed_events (source, event_id, topic, partition, "offset", processed_at) VALUES
                     ('urn:x', 'old', 't', 0, 1, '2025-01-01'), ('urn:x', 'new', 't', 0, 2, '2027-06-01')
                 """,
@@ -121,7 +126,9 @@ struct GovernanceTests {
 
     static func rowCounts(_ db: TestDatabase) async throws -> [String: Int] {
         var out: [String: Int] = [:]
-        for t in ["attendance_marks", "pupil_year_attendance", "exclusions", "pupils", "processed_events", "rejected_events"] {
+        for t in [
+            "attendance_marks", "pupil_year_attendance", "exclusions", "roll_changes", "pupils", "processed_events", "rejected_events",
+        ] {
             out[t] = try await db.int("SELECT count(*) FROM \(t)")
         }
         out["audit_log (non-governance)"] = try await db.int("SELECT count(*) FROM audit_log WHERE rule <> 'governance'")
@@ -156,7 +163,9 @@ struct GovernanceTests {
             }
             let after = try await Self.rowCounts(db)
             #expect(after["attendance_marks"] == 4, "the two kept years' marks stay, 2024/25's go: \(after)")
-            #expect(after["pupil_year_attendance"] == 1 && after["exclusions"] == 1, "2018/19 is past eight years: \(after)")
+            #expect(
+                after["pupil_year_attendance"] == 1 && after["exclusions"] == 1 && after["roll_changes"] == 1,
+                "2018/19 is past eight years: \(after)")
             #expect(after["pupils"] == 1, "the pupil with nothing left goes: \(after)")
             #expect(after["processed_events"] == 1 && after["rejected_events"] == 1, "\(after)")
             #expect(after["audit_log (non-governance)"] == 3, "the 2019 entry is past seven years: \(after)")
@@ -195,6 +204,7 @@ struct GovernanceTests {
             let referrals = try #require(json["referrals"] as? [[String: Any]])
             #expect(Set(referrals.compactMap { ($0["child"] as? [String: Any])?["givenName"] as? String }) == [f.personal[0], f.personal[2]])
             #expect(referrals.contains { $0["details"] as? String == f.personal[4] })
+            #expect((json["rollChanges"] as? [[String: Any]])?.map { $0["event_id"] as? String } == ["adm-old", "adm-new"])
             #expect((json["notifications"] as? [Any])?.count == 2)
             let audit = try #require(json["audit"] as? [[String: Any]])
             #expect(audit.count == 4, "the new case's three entries and the pupil's pseudonymous one: \(audit)")

@@ -160,4 +160,24 @@ struct PrivacyLogTests {
             #expect(!p.log.contains("abcdef0123"), "the refused key is not printed")
         }
     }
+
+    /// Not only the workers: every command logs through the one bootstrap (`FrontDoorCommand.main`),
+    /// so `migrate`'s warning about a schema newer than the build is a JSON line on standard error
+    /// (the default when standard error is not a terminal), not swift-log's plain text on standard output.
+    @Test(.timeLimit(.minutes(2)))
+    func migrateLogsJSONLinesLikeTheWorkers() async throws {
+        try await TestDatabase.with { db in
+            _ = try await db.rows("INSERT INTO schema_migrations (version, name) VALUES (999, 'from-a-newer-build')")
+            let p = try WorkerProcess(["migrate", "--timeout", "30"], name: "log-migrate", environment: ["FRONTDOOR_DATABASE_URL": db.url])
+            defer { p.cleanUp() }
+            let exit = try await p.waitForExit(timeout: .seconds(60))
+            #expect(exit.reason == .exit && exit.status == 0, "\(p.log)")
+            let warning = p.log.split(separator: "\n").first { $0.contains("Database schema is newer than this build") }
+            let object = try #require(warning, "migrate logged its warning: \(p.log)").data(using: .utf8)
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            #expect(object?["level"] as? String == "warning", "a JSON log line: \(warning ?? "")")
+            #expect(object?["label"] as? String == "frontdoor.migrate")
+            #expect((object?["metadata"] as? [String: Any])?["db.schema.version"] as? String == "999")
+        }
+    }
 }

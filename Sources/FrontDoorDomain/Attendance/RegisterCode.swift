@@ -44,7 +44,8 @@ public enum RegisterCodeSet: String, Sendable, Hashable, CaseIterable {
     /// longer in use: `F` (extended family holiday, agreed) went with the 2013 amendment of
     /// the 2006 registration regulations, which removed heads' power to grant up to ten
     /// days of holiday a year, from 1 September 2013 (domain.md: "`F` before 2013-09-01").
-    public static let withdrawnCodes: [String: LocalDate] = ["F": LocalDate(year: 2013, month: 9, day: 1)!]
+    /// Built without a failable step: 1 September exists in every year.
+    public static let withdrawnCodes: [String: LocalDate] = ["F": LocalDate(anyYear: 2013, month: 9, dayInMonth: 1)]
 
     /// The category of `code` on `date` in this set: nil when the set has no such code or
     /// the code was withdrawn by `date`.

@@ -124,7 +124,8 @@ public enum ExclusionReason: String, Sendable, Hashable, Codable, CaseIterable {
     /// The first start date for which the legacy codes are no longer accepted: the DfE's
     /// reason list changed for exclusions from the 2020/21 census year, which counts from
     /// 1 August 2020 (domain.md: "`PD` and `OT` only for exclusions starting before 2020-08-01").
-    public static let legacyReasonsEnd = LocalDate(year: 2020, month: 8, day: 1)!
+    /// Built without a failable step: 1 August exists in every year.
+    public static let legacyReasonsEnd = LocalDate(anyYear: 2020, month: 8, dayInMonth: 1)
 
     /// Whether the reason may be given for an exclusion starting on `startDate`.
     public func isInUse(forExclusionStarting startDate: LocalDate) -> Bool {

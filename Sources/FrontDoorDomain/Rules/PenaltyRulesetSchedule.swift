@@ -52,7 +52,8 @@ public struct PenaltyRulesetSchedule: Hashable, Sendable, Decodable {
 
     /// 19 August 2024: the national framework became statutory. Also the first day from which
     /// `england-2024` counts prior penalty notices (events.md, `enforcement.decision.v1`).
-    public static let nationalFrameworkStart = LocalDate(year: 2024, month: 8, day: 19)!
+    /// Built without a failable step: 19 August exists in every year.
+    public static let nationalFrameworkStart = LocalDate(anyYear: 2024, month: 8, dayInMonth: 19)
 
     /// The default: `kent-2016` before 19 August 2024, `england-2024` from that day.
     public static let lawOfEngland = PenaltyRulesetSchedule(validated: [

@@ -8,6 +8,8 @@ public struct PurgeCutoffs: Sendable, Hashable {
     public var marksBefore: StoreDate
     /// `pupil_year_attendance` and exclusions of academic years before this one (`2019/20`) are deleted.
     public var aggregatesBeforeYear: String
+    /// Roll changes effective before this day (the first day of the first kept academic year) are deleted.
+    public var rollChangesBefore: StoreDate
     /// Referrals and cases closed before this day are anonymised.
     public var closedBefore: StoreDate
     /// Outbox payloads of notifications sent before this instant are emptied.
@@ -17,11 +19,12 @@ public struct PurgeCutoffs: Sendable, Hashable {
     public var auditBefore: Date
 
     public init(
-        marksBefore: StoreDate, aggregatesBeforeYear: String, closedBefore: StoreDate, outboxSentBefore: Date,
-        processedBefore: Date, rejectedBefore: Date, auditBefore: Date
+        marksBefore: StoreDate, aggregatesBeforeYear: String, rollChangesBefore: StoreDate, closedBefore: StoreDate,
+        outboxSentBefore: Date, processedBefore: Date, rejectedBefore: Date, auditBefore: Date
     ) {
         self.marksBefore = marksBefore
         self.aggregatesBeforeYear = aggregatesBeforeYear
+        self.rollChangesBefore = rollChangesBefore
         self.closedBefore = closedBefore
         self.outboxSentBefore = outboxSentBefore
         self.processedBefore = processedBefore
@@ -63,6 +66,9 @@ extension StoreTransaction {
             "exclusions", "delete",
             "DELETE FROM exclusions WHERE academic_year < $1 AND start_date < make_date(substr($1::text, 1, 4)::int, 8, 1)",
             c.aggregatesBeforeYear)
+        // The report counts roll changes by their effective date: those of the kept years stay.
+        try await step(
+            "roll_changes", "delete", "DELETE FROM roll_changes WHERE effective_date < $1", c.rollChangesBefore)
         // The report counts referrals by reason, dates, outcome and school: those stay.
         try await step(
             "referrals", "anonymise",
@@ -73,12 +79,29 @@ extension StoreTransaction {
             WHERE child_key NOT LIKE 'anonymised:%'
                 AND case_id IN (SELECT case_id FROM cases WHERE status = 'closed' AND closed_on < $1)
             """, c.closedBefore)
+        // A CME case open on the day a kept deletion for continuous absence or whereabouts not known
+        // was recorded keeps its UPN: the report's cme-risk figure counts such a deletion only when
+        // no CME case of the pupil covers it (it goes once the roll change itself is deleted).
         try await step(
             "cases", "anonymise",
             """
-            UPDATE cases SET upn = NULL, child_key = NULL, details = '{}'::jsonb
-            WHERE status = 'closed' AND closed_on < $1 AND (upn IS NOT NULL OR child_key IS NOT NULL OR details <> '{}'::jsonb)
-                AND NOT EXISTS (SELECT 1 FROM enforcement_reviews e WHERE e.case_id = cases.case_id)
+            WITH closed AS (
+                SELECT k.case_id, EXISTS (
+                    SELECT 1 FROM roll_changes rc
+                    WHERE k.kind = 'cme' AND rc.upn = k.upn AND rc.change = 'deleted'
+                        AND rc.ground IN ('continuous-absence-20-days', 'not-known')
+                        AND greatest(rc.effective_date, (rc.event_time AT TIME ZONE 'Europe/London')::date)
+                            BETWEEN k.opened_on AND k.closed_on
+                ) AS covers_a_kept_deletion
+                FROM cases k
+                WHERE k.status = 'closed' AND k.closed_on < $1
+                    AND NOT EXISTS (SELECT 1 FROM enforcement_reviews e WHERE e.case_id = k.case_id)
+            )
+            UPDATE cases SET upn = CASE WHEN closed.covers_a_kept_deletion THEN cases.upn END, child_key = NULL,
+                details = '{}'::jsonb
+            FROM closed
+            WHERE cases.case_id = closed.case_id AND (child_key IS NOT NULL OR details <> '{}'::jsonb
+                OR (upn IS NOT NULL AND NOT closed.covers_a_kept_deletion))
             """, c.closedBefore)
         try await step(
             "outbox", "anonymise",
@@ -109,9 +132,10 @@ extension StoreTransaction {
 
     /// Everything held about one pupil, as one JSON object (a subject access request): `pupil`,
     /// `attendanceMarks`, `attendanceYears`, `exclusions`, `cases`, `referrals` (with the child's
-    /// names and `details`), `officerTasks`, `enforcementReviews`, `enforcementDecisions`,
-    /// `notifications` (outbox rows about the pupil or their cases, payloads decoded) and `audit`
-    /// (entries under the pupil's pseudonym `subjectRef` or one of their case ids).
+    /// names and `details`), `officerTasks`, `rollChanges` (admissions and deletions),
+    /// `enforcementReviews`, `enforcementDecisions`, `notifications` (outbox rows about the pupil or
+    /// their cases, payloads decoded) and `audit` (entries under the pupil's pseudonym `subjectRef`
+    /// or one of their case ids).
     public func subjectAccessExport(upn: String, subjectRef: String) async throws -> String {
         var query = PostgresQuery(
             unsafeSQL: """
@@ -135,6 +159,8 @@ extension StoreTransaction {
                         FROM referrals r WHERE r.upn = $1 OR r.case_id IN (SELECT case_id FROM my_cases)),
                     'officerTasks', (SELECT coalesce(json_agg(o ORDER BY o.created_at, o.task_id), '[]'::json)
                         FROM officer_tasks o WHERE o.case_id IN (SELECT case_id FROM my_cases)),
+                    'rollChanges', (SELECT coalesce(json_agg(rc ORDER BY rc.effective_date, rc.event_time, rc.event_id), '[]'::json)
+                        FROM roll_changes rc WHERE rc.upn = $1),
                     'enforcementReviews', (SELECT coalesce(json_agg(e ORDER BY e.created_at), '[]'::json)
                         FROM enforcement_reviews e WHERE e.upn = $1),
                     'enforcementDecisions', (SELECT coalesce(json_agg(d ORDER BY d.decided_on, d.event_id), '[]'::json)

@@ -12,10 +12,12 @@ extension RetentionPolicy {
         let current = AcademicYear(containing: today).startYear
         let firstMarksYear = current - (attendanceMarksAcademicYears - 1)
         let firstAggregateYear = AcademicYear(startYear: current - (aggregateAcademicYears - 1))
+        let firstRollChangesYear = AcademicYear(startYear: current - (rollChangesAcademicYears - 1))
         let day: TimeInterval = 86_400
         return PurgeCutoffs(
             marksBefore: StoreDate(AcademicYear(startYear: firstMarksYear).firstDay),
             aggregatesBeforeYear: firstAggregateYear.description,
+            rollChangesBefore: StoreDate(firstRollChangesYear.firstDay),
             closedBefore: StoreDate(today.adding(days: -referralPersonalDataDaysAfterClosed)),
             outboxSentBefore: now.addingTimeInterval(-Double(outboxPayloadDaysAfterSent) * day),
             processedBefore: now.addingTimeInterval(-Double(processedEventsDays) * day),
