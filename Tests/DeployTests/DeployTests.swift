@@ -18,9 +18,8 @@ import Yams
     /// The package root (this file is `Tests/DeployTests/DeployTests.swift`).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The workers' metrics and health port (reserved in the issue 11 plan: `FRONTDOOR_HTTP_PORT`,
-    /// default 9464). After the metrics merge, prefer the settings' own default here.
-    static let defaultHTTPPort = 9464
+    /// The workers' HTTP listener port when `FRONTDOOR_HTTP_PORT` is unset (WorkerSettings).
+    static let defaultHTTPPort = WorkerSettings(environment: [:]).httpPort
 
     static func text(_ path: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
@@ -41,19 +40,6 @@ import Yams
             text += try String(contentsOf: url, encoding: .utf8) + "\n"
         }
         return text
-    }
-
-    /// Until the metrics branch (issue 11 item 1: the HTTP listener, `FRONTDOOR_HTTP_*`, the
-    /// metrics) is merged, `Sources/` has none of it. The checks that need it are then recorded
-    /// as a known issue rather than failing; once `Sources/` reads `FRONTDOOR_HTTP_PORT` they are
-    /// strict (and an unmerged-looking gate would fail as "known issue not recorded").
-    /// After the merge this gate can go: call the checks directly.
-    static func afterMetricsMerge(_ what: Comment, _ body: () -> Void) throws {
-        if try sourceText().contains("FRONTDOOR_HTTP_PORT") {
-            body()
-        } else {
-            withKnownIssue("metrics branch not merged yet: \(what)") { body() }
-        }
     }
 
     /// What the code says about topics and workers.
@@ -313,9 +299,7 @@ import Yams
     @Test("probes, health checks and scrapes use the workers' HTTP port and health paths")
     func portsAndProbes() throws {
         let portInSources = try Self.sourceText().contains("\(Self.defaultHTTPPort)")
-        try Self.afterMetricsMerge("the HTTP listener's default port is in Sources/") {
-            #expect(portInSources, "\(Self.defaultHTTPPort) in Sources/")
-        }
+        #expect(portInSources, "\(Self.defaultHTTPPort) in Sources/")
         let code = try Code()
         var deployments = 0
         for (file, doc) in try Self.kubernetes() where Self.kind(doc) == "Deployment" {
@@ -753,9 +737,7 @@ import Yams
             let base = ["_bucket", "_count", "_sum"].reduce(metric) { $0.hasSuffix($1) ? String($0.dropLast($1.count)) : $0 }
             return !source.contains("\"\(base)\"") && !source.contains("\"\(base.replacingOccurrences(of: "_total", with: ""))\"")
         }
-        try Self.afterMetricsMerge("the metrics the alert rules name are served by the workers") {
-            #expect(missing.isEmpty, "metrics the rules name that Sources/ does not: \(missing)")
-        }
+        #expect(missing.isEmpty, "metrics the rules name that Sources/ does not: \(missing)")
         // The workers the absence alert lists are the real worker kinds.
         let absent = try #require(alerts.first { $0["alert"] as? String == "FrontdoorWorkerAbsent" }?["expr"] as? String)
         for kind in try Code().workerKinds { #expect(absent.contains("worker=\"\(kind)\""), "\(kind)") }
