@@ -165,9 +165,9 @@ struct RulesFoldPropertyTests {
             }
             for e in outcome.effects.audit where folded[e.auditId] == nil { folded[e.auditId] = .audit(e) }
             let differing = Set(folded.keys).union(replayed.keys).filter { folded[$0] != replayed[$0] }
+            func describe(_ e: Effect?) -> String { e.map(String.init(describing:)) ?? "none" }
             #expect(
-                differing.isEmpty,
-                "after batch \(k): \(differing.map { "\(folded[$0].map(String.init(describing:)) ?? "none") ≠ \(replayed[$0].map(String.init(describing:)) ?? "none")" })")
+                differing.isEmpty, "after batch \(k): \(differing.map { describe(folded[$0]) + " ≠ " + describe(replayed[$0]) })")
             for s in outcome.statistics {
                 #expect(s == oracle.statistics[s.academicYear] ?? AttendanceStatistics(academicYear: s.academicYear))
             }

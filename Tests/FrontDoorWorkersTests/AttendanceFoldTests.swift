@@ -125,7 +125,7 @@ struct AttendanceFoldTests {
                 }
                 var fold: [Double] = []
                 var replay: [Double] = []
-                for _ in 0..<3 {
+                for _ in 0..<5 {
                     let t0 = ContinuousClock.now
                     try await Self.batch(dayBatch(done), in: db)
                     fold.append(Self.seconds(ContinuousClock.now - t0))
@@ -150,7 +150,7 @@ struct AttendanceFoldTests {
                     "prior marks \(prior * 2): fold handler \(Int(marks / fold.min()!)) marks/s,"
                         + " replay read+evaluate alone \(Int(marks / replay.min()!)) marks/s")
             }
-            print("fold measurement (200 pupils, one day per batch, best of 3, debug build, shared machine):")
+            print("fold measurement (200 pupils, one day per batch, best of 5, debug build, shared machine):")
             for l in lines { print("  " + l) }
         }
     }
