@@ -162,3 +162,42 @@ struct AuditTrail: AsyncParsableCommand {
         }
     }
 }
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute one pupil's attendance rule state from the stored marks and report any difference.",
+        discussion: """
+            The attendance worker folds each batch into a stored state per enrolment (pupil × school); this
+            replays the pupil's stored marks through the same rules and compares the two, school by school
+            (figures, persistent and severe absence episodes, the CME run, the window of recent marks). Prints
+            to standard output; exits 1 when a state differs. Needs FRONTDOOR_PSEUDONYM_KEY: audited (rule
+            governance, the pupil's pseudonym as subject).
+            """)
+
+    @Option(help: "The pupil's UPN.")
+    var upn: String
+
+    func run() async throws {
+        let settings = WorkerSettings()
+        try settings.requirePseudonymKey()
+        guard let upn = try? UPN(validating: self.upn.uppercased()) else {
+            throw ValidationError("--upn is not a valid UPN (13 characters with a correct check letter)")
+        }
+        let config = try ConfigLoader(directory: settings.configDirectory).load()
+        let handler = AttendanceHandler(config: config, settings: settings)
+        let subject = settings.pseudonyms.subjectRef(upn.value)
+        let report = try await withGovernanceDatabase(settings) { db in
+            try await db.withTransaction { tx in
+                let report = try await handler.verify(upn: upn, in: tx)
+                try await tx.audit([
+                    GovernanceAudit.entry(
+                        decision: "verify", subjectRef: subject,
+                        figures: ["enrolments": report.enrolments.count, "consistent": report.isConsistent])
+                ])
+                return report
+            }
+        }
+        print(report.lines.joined(separator: "\n"))
+        if !report.isConsistent { throw ExitCode(1) }
+    }
+}

@@ -122,7 +122,7 @@ public enum AttendanceRules {
 ///
 /// Counts the sessions that have marks (so each school's own calendar is respected);
 /// "not counted" sessions are not possible sessions.
-public struct AttendanceStatistics: Hashable, Sendable {
+public struct AttendanceStatistics: Hashable, Sendable, Codable {
     public var academicYear: AcademicYear
     public var possible = 0
     public var present = 0

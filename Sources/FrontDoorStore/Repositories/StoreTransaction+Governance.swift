@@ -58,6 +58,8 @@ extension StoreTransaction {
             steps.append(PurgeStep(table: table, action: action, rows: n))
         }
         try await step("attendance_marks", "delete", "DELETE FROM attendance_marks WHERE mark_date < $1", c.marksBefore)
+        // A state's window holds marks: it goes with them once its latest is past the marks' retention.
+        try await step("enrolment_states", "delete", "DELETE FROM enrolment_states WHERE latest < $1", c.marksBefore)
         try await step(
             "pupil_year_attendance", "delete", "DELETE FROM pupil_year_attendance WHERE academic_year < $1", c.aggregatesBeforeYear)
         // The report counts an exclusion in the exclusion year of its start date (from 1 August):
@@ -116,6 +118,7 @@ extension StoreTransaction {
             """
             DELETE FROM pupils p WHERE $1::bool
                 AND NOT EXISTS (SELECT 1 FROM attendance_marks m WHERE m.upn = p.upn)
+                AND NOT EXISTS (SELECT 1 FROM enrolment_states s WHERE s.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM pupil_year_attendance y WHERE y.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM exclusions x WHERE x.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.upn = p.upn)
@@ -131,11 +134,11 @@ extension StoreTransaction {
     }
 
     /// Everything held about one pupil, as one JSON object (a subject access request): `pupil`,
-    /// `attendanceMarks`, `attendanceYears`, `exclusions`, `cases`, `referrals` (with the child's
-    /// names and `details`), `officerTasks`, `rollChanges` (admissions and deletions),
-    /// `enforcementReviews`, `enforcementDecisions`, `notifications` (outbox rows about the pupil or
-    /// their cases, payloads decoded) and `audit` (entries under the pupil's pseudonym `subjectRef`
-    /// or one of their case ids).
+    /// `attendanceMarks`, `attendanceYears`, `enrolmentStates`, `exclusions`, `cases`, `referrals`
+    /// (with the child's names and `details`), `officerTasks`, `rollChanges` (admissions and
+    /// deletions), `enforcementReviews`, `enforcementDecisions`, `notifications` (outbox rows about
+    /// the pupil or their cases, payloads decoded) and `audit` (entries under the pupil's pseudonym
+    /// `subjectRef` or one of their case ids).
     public func subjectAccessExport(upn: String, subjectRef: String) async throws -> String {
         var query = PostgresQuery(
             unsafeSQL: """
@@ -151,6 +154,8 @@ extension StoreTransaction {
                         FROM attendance_marks m WHERE m.upn = $1),
                     'attendanceYears', (SELECT coalesce(json_agg(y ORDER BY y.academic_year), '[]'::json)
                         FROM pupil_year_attendance y WHERE y.upn = $1),
+                    'enrolmentStates', (SELECT coalesce(json_agg(s ORDER BY s.laestab), '[]'::json)
+                        FROM enrolment_states s WHERE s.upn = $1),
                     'exclusions', (SELECT coalesce(json_agg(x ORDER BY x.start_date, x.exclusion_id), '[]'::json)
                         FROM exclusions x WHERE x.upn = $1),
                     'cases', (SELECT coalesce(json_agg(k ORDER BY k.opened_on, k.case_id), '[]'::json)

@@ -8,11 +8,13 @@ import FrontDoorStore
 /// decisions from `frontdoor.decisions.v1` and roll changes from `frontdoor.rolls.v1`.
 ///
 /// For every pupil a batch touches it stores the new mark events (all of them: amendments are
-/// resolved by `time` when read) and roll changes, then replays the pupil's marks that count
-/// and roll facts through the attendance rules (statistics, persistent and severe absence and
-/// CME risk per enrolment, deletions, the withdrawal of a review whose basis has gone, the
-/// penalty ruleset) and enqueues whatever they decide. Notifications carry stable ids, so a
-/// decision re-derived by a later batch is not enqueued twice.
+/// resolved by `time`) and roll changes, then folds the batch into the state of each of the
+/// pupil's enrolments (``PupilAttendanceFold``: statistics, persistent and severe absence and
+/// CME risk per enrolment, at a cost that does not grow with the year), runs the pupil-wide
+/// rules (deletions, the withdrawal of a review whose basis has gone, the penalty ruleset) on
+/// the pupil's marks where the batch may change what they decide, and enqueues whatever they
+/// decide, all in the batch's transaction. Notifications carry stable ids, so a decision
+/// re-derived by a later batch is not enqueued twice.
 public struct AttendanceHandler: BatchHandler {
     public let name = "attendance"
     let setup: HandlerSetup
@@ -82,8 +84,7 @@ public struct AttendanceHandler: BatchHandler {
         var marks: [MarkRecord] = []
         var rolls: [RollChangeRecord] = []
         var pupils: [(upn: String, characteristics: PupilCharacteristics, time: Date)] = []
-        var touched: [UPN: Set<AcademicYear>] = [:]
-        var lastEvent: [UPN: EventEnvelope] = [:]
+        var batch = AttendanceBatch()
         for e in events {
             switch e.event {
             case .attendanceMark(let env, let m):
@@ -95,8 +96,8 @@ public struct AttendanceHandler: BatchHandler {
                 if let p = m.pupil {
                     pupils.append((m.upn.value, p, env.time))
                 }
-                touched[m.upn, default: []].insert(AcademicYear(containing: m.date))
-                lastEvent[m.upn] = env
+                batch.marks[m.upn, default: []].append(MarkEvent(envelope: env, mark: m))
+                batch.touch(m.upn, AcademicYear(containing: m.date), env)
             case .rollChange(let env, let r):
                 rolls.append(
                     RollChangeRecord(
@@ -105,8 +106,8 @@ public struct AttendanceHandler: BatchHandler {
                         destinationLaestab: r.destinationLaestab?.value, dualRegistration: r.dualRegistration?.rawValue,
                         eventTime: env.time))
                 if let p = r.pupil { pupils.append((r.upn.value, p, env.time)) }
-                touched[r.upn, default: []].insert(AcademicYear(containing: r.effectiveDate))
-                lastEvent[r.upn] = env
+                batch.touch(r.upn, AcademicYear(containing: r.effectiveDate), env)
+                batch.rollChanged.insert(r.upn)
             case .enforcementDecision(let env, let d):
                 let outcome = try await tx.recordDecision(
                     EnforcementDecisionRecord(
@@ -114,8 +115,8 @@ public struct AttendanceHandler: BatchHandler {
                         decidedOn: StoreDate(d.decidedOn), officerId: d.officerId, parentRef: d.parentRef,
                         amountPence: d.amountPence))
                 if case .recorded(let upnText) = outcome, let upn = try? UPN(validating: upnText) {
-                    touched[upn, default: []].insert(AcademicYear(containing: d.decidedOn))
-                    lastEvent[upn] = env
+                    batch.touch(upn, AcademicYear(containing: d.decidedOn), env)
+                    batch.decided.insert(upn)
                 }
             default:
                 continue
@@ -126,122 +127,211 @@ public struct AttendanceHandler: BatchHandler {
         try await tx.updatePupils(pupils)
         try await tx.updateChildProtectionPlans(
             pupils.compactMap { u in u.characteristics.cpp.map { (upn: u.upn, cpp: $0, time: u.time) } })
-        guard !touched.isEmpty else { return }
-        try await evaluate(touched, lastEvent: lastEvent, in: tx)
+        guard !batch.touched.isEmpty else { return }
+        try await evaluate(batch, in: tx)
     }
 
-    /// Replays the touched pupils' facts through the rules and writes what they decide.
-    func evaluate(_ touched: [UPN: Set<AcademicYear>], lastEvent: [UPN: EventEnvelope], in tx: StoreTransaction) async throws {
-        let upns = touched.keys.map(\.value).sorted()
-        let years = touched.values.flatMap { $0 }
-        guard let earliest = years.min(), let latest = years.max() else { return }
-        let openReviews = try await tx.openReviews(upns: upns)
-        // An open review is judged again (ReviewWithdrawalRule): load every mark it rested on,
-        // so a review is never withdrawn for want of marks this batch did not load.
-        let reviewStart = openReviews.values.map { LocalDate($0.windowStart) }.min()
-        let windowFrom = earliest.firstDay.adding(days: -7 * (setup.config.rules.england2024.windowWeeks + 2))
-        let from = reviewStart.map { min(windowFrom, AcademicYear(containing: $0).firstDay) } ?? windowFrom
-        let reviewEnd = openReviews.values.map { LocalDate($0.windowEnd) }.max()
-        let through = reviewEnd.map { max(latest.lastDay, AcademicYear(containing: $0).lastDay) } ?? latest.lastDay
-        let stored = try await tx.marksThatCount(upns: upns, from: StoreDate(from), through: StoreDate(through))
-        let profiles = try await tx.pupils(upns: upns)
-        let cme = try await tx.cmeCasePeriods(upns: upns)
-        let withdrawnReviews = try await tx.withdrawnReviewCounts(upns: upns)
-        let decisions = try await tx.enforcementDecisions(upns: upns)
-        let rolls = try await tx.rollChanges(upns: upns)
-        let plans = try await tx.childProtectionPlans(upns: upns)
+    /// What a batch brought, pupil by pupil.
+    struct AttendanceBatch {
+        /// The academic years each pupil's events fall in (marks, roll changes, decisions).
+        var touched: [UPN: Set<AcademicYear>] = [:]
+        var marks: [UPN: [MarkEvent]] = [:]
+        var lastEvent: [UPN: EventEnvelope] = [:]
+        var rollChanged: Set<UPN> = []
+        var decided: Set<UPN> = []
+
+        mutating func touch(_ upn: UPN, _ year: AcademicYear, _ env: EventEnvelope) {
+            touched[upn, default: []].insert(year)
+            lastEvent[upn] = env
+        }
+    }
+
+    /// Folds the batch into the touched pupils' enrolment states (``PupilAttendanceFold``),
+    /// runs the pupil-wide rules where they may decide something new, and writes what they decide.
+    ///
+    /// One query loads every touched pupil's states; pupils the states cannot take (a first
+    /// mark, a correction older than the window, changed characteristics, a roll change) are
+    /// recomputed from their stored marks in one more. The penalty rulesets, the withdrawal of
+    /// a review whose basis has gone and the deletions read the pupil's marks as before, but
+    /// only for a pupil whose batch may change what they decide
+    /// (``PupilAttendanceFold/pupilRulesMayChange(states:marks:context:)``).
+    func evaluate(_ batch: AttendanceBatch, in tx: StoreTransaction) async throws {
+        let context = setup.context
+        let upns = batch.touched.keys.sorted()
+        let texts = upns.map(\.value)
+        let states = try await tx.enrolmentStates(upns: upns)
+        let profiles = try await tx.pupils(upns: texts)
+        let plans = try await tx.childProtectionPlans(upns: texts)
+        let cme = try await tx.cmeCasePeriods(upns: texts)
+        let openReviews = try await tx.openReviews(upns: texts)
+
+        var inputs: [UPN: EnrolmentInputs] = [:]
+        var outcomes: [UPN: PupilFoldOutcome] = [:]
+        var recompute: [UPN: AcademicYear] = [:]
+        for upn in upns {
+            var pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
+            pupil.cpp = plans[upn.value] ?? false
+            let periods = (cme[upn.value] ?? []).map { CMECasePeriod(opened: LocalDate($0.opened), resolved: $0.closed.map(LocalDate.init)) }
+            let input = EnrolmentInputs(pupil: pupil, cmeCases: periods)
+            inputs[upn] = input
+            let years = batch.touched[upn] ?? []
+            let held = states[upn] ?? []
+            if batch.rollChanged.contains(upn), let earliest = years.min() {
+                // A deletion may void marks already folded: recompute.
+                recompute[upn] = ([earliest] + held.map(\.firstYear)).min()
+                continue
+            }
+            switch PupilAttendanceFold.apply(
+                upn: upn, states: held, marks: batch.marks[upn] ?? [], years: years, inputs: input, context: context)
+            {
+            case .success(let outcome): outcomes[upn] = outcome
+            case .failure(let r): recompute[upn] = ([r.from] + held.map(\.firstYear)).min()
+            }
+        }
+
+        // Pupils whose pupil-wide rules run, and pupils recomputed, read their marks.
+        let pupilRules = upns.filter { upn in
+            recompute[upn] != nil || batch.decided.contains(upn) || openReviews[upn.value] != nil
+                || outcomes[upn]?.pupilRulesMayChange ?? true
+        }
+        let rolls = try await tx.rollChanges(upns: pupilRules.map(\.value))
+        let facts = rolls.mapValues { $0.compactMap(RollFact.init(record:)) }
+        if let from = recompute.values.min() {
+            let latest = upns.flatMap { upn in (states[upn] ?? []).compactMap(\.latest) + (batch.touched[upn] ?? []).map(\.lastDay) }.max()
+            let stored = try await tx.marksThatCount(
+                upns: recompute.keys.map(\.value).sorted(), from: StoreDate(AttendanceLookback.from(from, context: context)),
+                through: StoreDate(latest ?? from.lastDay))
+            for (upn, firstYear) in recompute {
+                let lookback = AttendanceLookback.from(firstYear, context: context)
+                let marks = AttendanceRules.marksThatCount(
+                    (stored[upn.value] ?? []).compactMap(MarkEvent.init(record:)).filter { $0.date >= lookback })
+                outcomes[upn] = PupilAttendanceFold.recompute(
+                    upn: upn, marks: marks, rollFacts: facts[upn.value] ?? [], states: states[upn] ?? [],
+                    firstYear: firstYear, years: batch.touched[upn] ?? [], inputs: inputs[upn] ?? EnrolmentInputs(pupil: PupilProfile()),
+                    context: context)
+            }
+        }
 
         var totals: [YearAttendanceRecord] = []
         var outbox: [OutboxMessage] = []
         var audit: [StoreAuditEntry] = []
-        for upn in touched.keys.sorted() {
-            let facts = (rolls[upn.value] ?? []).compactMap(RollFact.init(record:))
+        var newStates: [EnrolmentState] = []
+        for upn in upns {
+            guard let outcome = outcomes[upn] else { continue }
+            newStates += outcome.states
+            for s in outcome.statistics {
+                totals.append(
+                    YearAttendanceRecord(
+                        upn: upn.value, academicYear: s.academicYear.description, possible: s.possible, present: s.present,
+                        attending: s.attending, authorised: s.authorised, unauthorised: s.unauthorised, notCounted: s.notCounted))
+            }
+            outbox += outcome.effects.notifications.sorted { ($0.createdAt, $0.notificationId) < ($1.createdAt, $1.notificationId) }
+                .map(setup.outbound.row)
+            audit += outcome.effects.audit.map { StoreAuditEntry($0, event: batch.lastEvent[upn], pseudonyms: setup.pseudonyms) }
+        }
+        try await evaluatePupilRules(
+            pupilRules, batch: batch, inputs: inputs, facts: facts, openReviews: openReviews, outbox: &outbox, audit: &audit, in: tx)
+        try await tx.saveEnrolmentStates(newStates)
+        try await tx.saveYearAttendance(totals)
+        try await tx.enqueue(outbox)
+        try await tx.auditOnce(audit)
+    }
+
+    /// The rules that judge the pupil rather than one enrolment, on the pupil's marks that
+    /// count: deletions (``RollChangeRules``), the withdrawal of an open review whose basis has
+    /// gone (``ReviewWithdrawalRule``) and the penalty rulesets (``PenaltyRules``, whose
+    /// `england-2024` window crosses schools, terms and years).
+    func evaluatePupilRules(
+        _ upns: [UPN], batch: AttendanceBatch, inputs: [UPN: EnrolmentInputs], facts: [String: [RollFact]],
+        openReviews: [String: EnforcementReviewRecord], outbox: inout [OutboxMessage], audit: inout [StoreAuditEntry],
+        in tx: StoreTransaction
+    ) async throws {
+        let texts = upns.map(\.value)
+        let years = upns.flatMap { batch.touched[$0] ?? [] }
+        guard let earliest = years.min(), let latest = years.max() else { return }
+        let context = setup.context
+        // An open review is judged again (ReviewWithdrawalRule): load every mark it rested on,
+        // so a review is never withdrawn for want of marks this batch did not load.
+        let reviewStart = texts.compactMap { openReviews[$0].map { LocalDate($0.windowStart) } }.min()
+        let windowFrom = AttendanceLookback.from(earliest, context: context)
+        let from = reviewStart.map { min(windowFrom, AcademicYear(containing: $0).firstDay) } ?? windowFrom
+        let reviewEnd = texts.compactMap { openReviews[$0].map { LocalDate($0.windowEnd) } }.max()
+        let through = reviewEnd.map { max(latest.lastDay, AcademicYear(containing: $0).lastDay) } ?? latest.lastDay
+        let stored = try await tx.marksThatCount(upns: texts, from: StoreDate(from), through: StoreDate(through))
+        let withdrawnReviews = try await tx.withdrawnReviewCounts(upns: texts)
+        let decisions = try await tx.enforcementDecisions(upns: texts)
+
+        for upn in upns {
+            let rollFacts = facts[upn.value] ?? []
             // A mark stored before the deletion it falls after arrived counts no more than one
             // rejected now (RollChangeRules.deletion).
             let events = (stored[upn.value] ?? []).compactMap(MarkEvent.init(record:)).filter {
-                RollChangeRules.deletion(before: $0.date, at: Enrolment(upn: $0.upn, laestab: $0.laestab), facts: facts) == nil
+                RollChangeRules.deletion(before: $0.date, at: Enrolment(upn: $0.upn, laestab: $0.laestab), facts: rollFacts) == nil
             }
-            var pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
-            pupil.cpp = plans[upn.value] ?? false
-            let periods = (cme[upn.value] ?? []).map { CMECasePeriod(opened: LocalDate($0.opened), resolved: $0.closed.map(LocalDate.init)) }
+            let input = inputs[upn] ?? EnrolmentInputs(pupil: PupilProfile())
+            let pupil = input.pupil
             var history = EnforcementHistory(
                 hasOpenReview: openReviews[upn.value] != nil,
                 decisions: (decisions[upn.value] ?? []).compactMap(EnforcementDecision.init(record:)),
                 withdrawnReviews: withdrawnReviews[upn.value] ?? 0)
-            let at = lastEvent[upn]?.time ?? Date(timeIntervalSince1970: 0)
+            let at = batch.lastEvent[upn]?.time ?? Date(timeIntervalSince1970: 0)
+            let event = batch.lastEvent[upn]
 
             let deletions = RollChangeRules.evaluate(
-                upn: upn, facts: facts, pupil: pupil, cmeCases: periods, context: setup.context)
+                upn: upn, facts: rollFacts, pupil: pupil, cmeCases: input.cmeCases, context: context)
             outbox += deletions.notifications.map(setup.outbound.row)
-            audit += deletions.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
+            audit += deletions.audit.map { StoreAuditEntry($0, event: event, pseudonyms: setup.pseudonyms) }
 
+            let marks = AttendanceRules.marksThatCount(events.filter { $0.upn == upn })
+            let pending = NGrace.pending(marks, graceDays: context.config.nGraceSchoolDays)
             // An open review whose basis has been amended away is withdrawn and its case closed.
             if let open = openReviews[upn.value].flatMap(OpenReview.init(record:)) {
-                let marks = AttendanceRules.marksThatCount(events)
                 let w = ReviewWithdrawalRule.evaluate(
                     review: open, marks: AttendanceRules.pupilSessions(marks), pupil: pupil, history: history,
-                    rollFacts: facts, pending: NGrace.pending(marks, graceDays: setup.config.rules.nGraceSchoolDays),
-                    at: at, context: setup.context)
+                    rollFacts: rollFacts, pending: pending, at: at, context: context)
                 if let withdrawal = w.withdrawal,
                     try await tx.withdrawReview(
                         caseId: withdrawal.caseId, reason: withdrawal.reason.rawValue, at: withdrawal.withdrawnAt,
                         closedOn: StoreDate(LondonDate.of(withdrawal.withdrawnAt)))
                 {
                     outbox.append(setup.outbound.row(withdrawal))
-                    audit += w.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
+                    audit += w.audit.map { StoreAuditEntry($0, event: event, pseudonyms: setup.pseudonyms) }
                     history.hasOpenReview = false
                     history.withdrawnReviews += 1
                 }
             }
-            var penaltyDone = false
-            for year in (touched[upn] ?? []).sorted() {
-                let result = AttendanceRules.evaluate(
-                    upn: upn, events: events, academicYear: year, pupil: pupil, cmeCases: periods, enforcement: history,
-                    context: setup.context)
-                let s = result.statistics
-                totals.append(
-                    YearAttendanceRecord(
-                        upn: upn.value, academicYear: year.description, possible: s.possible, present: s.present,
-                        attending: s.attending, authorised: s.authorised, unauthorised: s.unauthorised, notCounted: s.notCounted))
-                outbox += result.notifications.map(setup.outbound.row)
-                audit += result.audit.map { StoreAuditEntry($0, event: lastEvent[upn], pseudonyms: setup.pseudonyms) }
-                // The penalty rules look across years; act on their decision once per pupil.
-                if !penaltyDone, let decision = result.penalty.decision {
-                    penaltyDone = true
-                    try await apply(decision, upn: upn, outbox: &outbox)
-                }
+            // The penalty rules look across years and schools: one decision per pupil.
+            let penalty = PenaltyRules.evaluate(
+                upn: upn, marks: AttendanceRules.pupilSessions(marks), pupil: pupil, history: history, context: context,
+                pending: pending)
+            audit += penalty.audit.map { StoreAuditEntry($0, event: event, pseudonyms: setup.pseudonyms) }
+            if let decision = penalty.decision {
+                try await apply(decision, upn: upn, outbox: &outbox, in: tx)
             }
         }
-        try await tx.saveYearAttendance(totals)
-        try await tx.enqueue(outbox)
-        try await tx.auditOnce(audit)
+    }
 
-        func apply(_ decision: PenaltyDecision, upn: UPN, outbox: inout [OutboxMessage]) async throws {
-            switch decision {
-            case .review(let r):
-                let route = setup.context.route(r.laestab)
-                _ = try await tx.createCase(
-                    CaseRecord(
-                        caseId: r.caseId, kind: "enforcement-review", reason: r.basis.rawValue, upn: upn.value,
-                        laestab: r.laestab.value, district: route.district, unitId: "enforcement", priority: Priority.normal.rawValue,
-                        openedOn: StoreDate(LondonDate.of(r.createdAt))))
-                let opened = try await tx.openReview(
-                    EnforcementReviewRecord(
-                        caseId: r.caseId, upn: upn.value, laestab: r.laestab.value, ruleset: r.ruleset.rawValue,
-                        basis: r.basis.rawValue, attendancePct: r.attendancePct, unauthorisedSessions: r.unauthorisedSessions,
-                        windowStart: StoreDate(r.windowStart), windowEnd: StoreDate(r.windowEnd),
-                        priorNotices: r.priorNoticesIn3Years, recommendedAction: r.recommendedAction.rawValue,
-                        amountPence: r.amountPence, createdAt: r.createdAt))
-                if opened { outbox.append(setup.outbound.row(r)) }
-            case .liaisonOfficerTask(let task):
-                _ = try await tx.createCase(
-                    CaseRecord(
-                        caseId: task.caseId, kind: "liaison-task", reason: task.kind, upn: upn.value,
-                        laestab: task.laestab?.value, district: task.district,
-                        unitId: setup.context.units.unitId(forDistrict: task.district), priority: task.priority.rawValue,
-                        openedOn: StoreDate(LondonDate.of(task.createdAt)), dueBy: StoreDate(task.dueBy)))
-                _ = try await tx.createOfficerTask(taskId: task.taskId, caseId: task.caseId, role: task.role.rawValue)
-            }
+    /// Opens the case a penalty decision names (``PenaltyCaseOpening``) and the review or task.
+    func apply(_ decision: PenaltyDecision, upn: UPN, outbox: inout [OutboxMessage], in tx: StoreTransaction) async throws {
+        let opening = PenaltyCaseOpening(decision, context: setup.context)
+        _ = try await tx.createCase(
+            CaseRecord(
+                caseId: opening.caseId, kind: opening.kind.rawValue, reason: opening.reason, upn: upn.value,
+                laestab: opening.laestab?.value, district: opening.district, unitId: opening.unitId,
+                priority: opening.priority.rawValue, openedOn: StoreDate(opening.openedOn),
+                dueBy: opening.dueBy.map(StoreDate.init)))
+        switch decision {
+        case .review(let r):
+            let opened = try await tx.openReview(
+                EnforcementReviewRecord(
+                    caseId: r.caseId, upn: upn.value, laestab: r.laestab.value, ruleset: r.ruleset.rawValue,
+                    basis: r.basis.rawValue, attendancePct: r.attendancePct, unauthorisedSessions: r.unauthorisedSessions,
+                    windowStart: StoreDate(r.windowStart), windowEnd: StoreDate(r.windowEnd),
+                    priorNotices: r.priorNoticesIn3Years, recommendedAction: r.recommendedAction.rawValue,
+                    amountPence: r.amountPence, createdAt: r.createdAt))
+            if opened { outbox.append(setup.outbound.row(r)) }
+        case .liaisonOfficerTask(let task):
+            _ = try await tx.createOfficerTask(taskId: task.taskId, caseId: task.caseId, role: task.role.rawValue)
         }
     }
 }

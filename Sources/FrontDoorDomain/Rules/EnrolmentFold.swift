@@ -1,0 +1,173 @@
+import Foundation
+
+/// What one application of the fold decided for one enrolment.
+public struct EnrolmentEffects: Hashable, Sendable {
+    /// `severe-absence`, `persistent-absence` and `cme-risk` (stable ids: one the store
+    /// already holds is not enqueued again).
+    public var notifications: [EarlyHelpNotification] = []
+    public var audit: [AuditEntry] = []
+    /// The enrolment's figures for each academic year the fold stepped through.
+    public var statistics: [AcademicYear: AttendanceStatistics] = [:]
+
+    public init() {}
+
+    mutating func append(_ other: EnrolmentEffects) {
+        notifications += other.notifications
+        audit += other.audit
+        statistics.merge(other.statistics) { a, _ in a }
+    }
+}
+
+/// The attendance rules of one enrolment as a fold over bounded state (issue 10):
+/// `(state, the batch's marks for the enrolment, inputs, context) → (new state, effects)`.
+///
+/// Exact: the effects are those the full replay (``AttendanceRules/assess(upn:marks:academicYear:pupil:context:)``
+/// and ``CMERiskRule``) derives from the same marks, because the fold steps the same rules
+/// mark by mark from a checkpoint that no mark of the batch precedes (``EnrolmentState``).
+/// `RulesFoldPropertyTests` holds the two to the same statistics, states and effects.
+public enum EnrolmentFold {
+    /// Marked days an enrolment's window keeps (two school weeks): amendments and re-sent
+    /// marks within it are applied by the fold; one older is recomputed from stored marks.
+    public static let windowSchoolDays = 10
+
+    /// The window for `context`: never shorter than the `N` grace, so every mark folded into
+    /// the checkpoint is past its grace and judged for good.
+    public static func windowSchoolDays(_ context: RuleContext) -> Int {
+        max(windowSchoolDays, context.config.nGraceSchoolDays + 1)
+    }
+
+    /// Applies the batch's marks (`marks` may hold other enrolments'; they are ignored) to
+    /// `state`. Nil when the state cannot take them: a mark dated before the state's horizon
+    /// or in a year before its first, or inputs other than those it was folded under; the
+    /// caller then recomputes the enrolment from its stored marks
+    /// (``recompute(enrolment:marks:firstYear:inputs:context:)``).
+    public static func apply(
+        _ state: EnrolmentState, marks: [MarkEvent], inputs: EnrolmentInputs, context: RuleContext
+    ) -> (state: EnrolmentState, effects: EnrolmentEffects)? {
+        guard state.inputsDigest == inputs.digest(context) else { return nil }
+        let own = marks.filter { $0.upn == state.enrolment.upn && $0.laestab == state.enrolment.laestab }
+        if let horizon = state.horizon, own.contains(where: { $0.date < horizon }) { return nil }
+        if own.contains(where: { AcademicYear(containing: $0.date) < state.firstYear }) { return nil }
+        var window = Dictionary(state.window.map { ($0.slot, $0) }, uniquingKeysWith: { a, _ in a })
+        for e in own.map({ normalised($0) }) {
+            // The mark that counted before: the amendment replaces it (its delta), or loses to it.
+            if let c = window[e.slot], !AttendanceRules.supersedes(e, MarkEvent(counted: c)) { continue }
+            window[e.slot] = CountedMark(
+                slot: e.slot, code: e.code, time: e.time, eventId: e.id, minutesLate: e.minutesLate)
+        }
+        var next = state
+        next.window = window.values.sorted { $0.slot < $1.slot }
+        return fold(next, inputs: inputs, context: context)
+    }
+
+    /// The enrolment's state and effects from its stored marks that count (`marks`, read from
+    /// the look-back before `firstYear`: ``AttendanceLookback``): the fold from nothing.
+    /// Years before `firstYear` only carry the CME run into it.
+    public static func recompute(
+        enrolment: Enrolment, marks: [CountedMark], firstYear: AcademicYear, inputs: EnrolmentInputs,
+        context: RuleContext
+    ) -> (state: EnrolmentState, effects: EnrolmentEffects) {
+        let own = AttendanceRules.marks(marks, of: enrolment).map { normalised($0) }
+        let state = EnrolmentState(
+            enrolment: enrolment, firstYear: firstYear, window: own, inputsDigest: inputs.digest(context))
+        return fold(state, inputs: inputs, context: context)
+    }
+
+    /// Steps the window from the checkpoint; folds the days that leave the window into it.
+    static func fold(
+        _ state: EnrolmentState, inputs: EnrolmentInputs, context: RuleContext
+    ) -> (state: EnrolmentState, effects: EnrolmentEffects) {
+        var effects = EnrolmentEffects()
+        var absence = state.absence
+        var cme = state.cme
+        if let s = absence.statistics { effects.statistics[s.academicYear] = s }
+        var days: [[CountedMark]] = []
+        for m in state.window {
+            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
+        }
+        let pending = NGrace.pending(state.window, graceDays: context.config.nGraceSchoolDays)
+        // Days with an `N` still in its grace are the enrolment's latest: CME does not judge
+        // them or any day after them yet, and they stay in the window.
+        let firstPending = days.firstIndex { $0.contains { pending.contains($0.slot) } } ?? days.count
+        let leaving = min(max(0, days.count - windowSchoolDays(context)), firstPending)
+        var checkpoint = (absence: absence, cme: cme)
+        for (i, day) in days.enumerated() {
+            let judged = AcademicYear(containing: day[0].date) >= state.firstYear
+            if judged {
+                for m in day {
+                    absence.step(
+                        m, enrolment: state.enrolment, pupil: inputs.pupil, context: context,
+                        notifications: &effects.notifications, audit: &effects.audit)
+                }
+                if let s = absence.statistics { effects.statistics[s.academicYear] = s }
+            }
+            if i < firstPending {
+                cme.step(
+                    day: day[0].date, marks: day, enrolment: state.enrolment, judged: judged, pupil: inputs.pupil,
+                    cmeCases: inputs.cmeCases, context: context, notifications: &effects.notifications,
+                    audit: &effects.audit)
+            }
+            if i == leaving - 1 { checkpoint = (absence, cme) }
+        }
+        var next = state
+        next.absence = checkpoint.absence
+        next.cme = checkpoint.cme
+        next.window = days.dropFirst(leaving).flatMap { $0 }
+        next.inputsDigest = inputs.digest(context)
+        // A year whose every mark is behind the horizon is closed: a mark for it is older than
+        // the window, so it is recomputed from the stored marks, from that year on.
+        if let first = next.window.first.map({ AcademicYear(containing: $0.date) }), first > next.firstYear {
+            next.firstYear = first
+            if let s = next.absence.statistics, s.academicYear < first { next.absence = PersistentAbsenceFold() }
+        }
+        return (next, effects)
+    }
+
+    /// `time` in whole microseconds since 1970, as PostgreSQL's `timestamptz` keeps it.
+    public static func microseconds(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 * 1_000_000).rounded()) }
+
+    /// The instant ``microseconds(_:)`` names.
+    public static func date(microseconds us: Int64) -> Date { Date(timeIntervalSince1970: Double(us) / 1_000_000) }
+
+    /// A mark with its `time` to the microsecond, so a mark from a batch and the same mark
+    /// read back from the store are the same mark.
+    static func normalised(_ e: MarkEvent) -> MarkEvent {
+        var e = e
+        e.time = date(microseconds: microseconds(e.time))
+        return e
+    }
+
+    static func normalised(_ m: CountedMark) -> CountedMark {
+        var m = m
+        m.time = date(microseconds: microseconds(m.time))
+        return m
+    }
+}
+
+extension MarkEvent {
+    /// The event a counted mark came from (for ``AttendanceRules/supersedes(_:_:)``).
+    init(counted c: CountedMark) {
+        self.init(
+            id: c.eventId, time: c.time, upn: c.upn, laestab: c.laestab, date: c.date, session: c.session, code: c.code,
+            minutesLate: c.minutesLate)
+    }
+}
+
+extension AttendanceStatistics {
+    /// Figures over several enrolments of one year (each school's sessions counted, as
+    /// ``AttendanceAssessment/statistics``).
+    public static func summing(_ parts: [AttendanceStatistics], academicYear: AcademicYear) -> AttendanceStatistics {
+        var total = AttendanceStatistics(academicYear: academicYear)
+        for p in parts where p.academicYear == academicYear {
+            total.possible += p.possible
+            total.present += p.present
+            total.attending += p.attending
+            total.authorised += p.authorised
+            total.unauthorised += p.unauthorised
+            total.notCounted += p.notCounted
+            total.sessionsByCode.merge(p.sessionsByCode, uniquingKeysWith: +)
+            total.absenceByReason.merge(p.absenceByReason, uniquingKeysWith: +)
+        }
+        return total
+    }
+}

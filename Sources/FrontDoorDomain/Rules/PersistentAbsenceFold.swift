@@ -1,0 +1,136 @@
+import Foundation
+
+/// Persistent and severe absence as a fold (issue 10): the state one enrolment's replay
+/// (``AttendanceRules/assess(upn:marks:academicYear:pupil:context:)``) carries from one
+/// counted mark to the next, and the step that advances it by one mark.
+///
+/// Bounded: the year's counts by category and code, and for each state its episode ordinal,
+/// whether it is open and the school day it was last left (the re-entry cool-down,
+/// ``AbsenceReentry``). Stepping it over an enrolment's counted marks of a year in replay
+/// order yields the replay's notifications and audit entries, one mark at a time.
+public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
+    /// One of the two states (persistent, severe) of one enrolment-year.
+    public struct Episodes: Hashable, Sendable, Codable {
+        /// Episodes entered so far this year (the ordinal of the latest).
+        public var ordinals = 0
+        /// In the state now (the latest episode carries on).
+        public var open = false
+        /// The school day (``day``) the state was last left.
+        public var leftOnDay: Int?
+    }
+
+    /// The enrolment's figures for ``AttendanceStatistics/academicYear``; nil before its first mark.
+    public var statistics: AttendanceStatistics?
+    /// Distinct marked days of the year so far (``AbsenceReentry/day``).
+    public var day = 0
+    public var lastDate: LocalDate?
+    public var persistent = Episodes()
+    public var severe = Episodes()
+
+    public init() {}
+
+    subscript(kind: AbsenceEpisode.Kind) -> Episodes {
+        get { kind == .persistent ? persistent : severe }
+        set {
+            if kind == .persistent { persistent = newValue } else { severe = newValue }
+        }
+    }
+
+    /// Adds one counted mark of `enrolment` (replay order), appending what the replay decides
+    /// at that mark. A mark of a new academic year starts the year afresh.
+    mutating func step(
+        _ mark: CountedMark, enrolment: Enrolment, pupil: PupilProfile, context: RuleContext,
+        notifications: inout [EarlyHelpNotification], audit: inout [AuditEntry]
+    ) {
+        let academicYear = AcademicYear(containing: mark.date)
+        if statistics?.academicYear != academicYear { self = PersistentAbsenceFold(year: academicYear) }
+        var stats = statistics ?? AttendanceStatistics(academicYear: academicYear)
+        stats.add(mark)
+        statistics = stats
+        if lastDate != mark.date {
+            day += 1
+            lastDate = mark.date
+        }
+        let upn = enrolment.upn
+        let config = context.config
+        let judged = stats.possible >= config.minimumPossibleSessions
+        let share = stats.attendance
+        let year = academicYear.description
+        for kind in AbsenceEpisode.Kind.allCases {
+            let threshold = PercentThreshold(
+                percent: kind == .persistent ? config.persistentAbsencePct : config.severeAbsencePct)
+            let isIn = judged && share.isAtMost(threshold)
+            var e = self[kind]
+            defer { self[kind] = e }
+            var figures = stats.auditFigures
+            figures["date"] = mark.date.description
+            figures["session"] = mark.session.rawValue
+            figures["laestab"] = enrolment.laestab.value
+            if isIn, !e.open, let left = e.leftOnDay, day - left < config.reentryCooldownSchoolDays {
+                // Back within the cool-down: the earlier episode carries on, nothing is notified.
+                e.open = true
+                figures["ordinal"] = String(e.ordinals)
+                figures["school-days-out"] = String(day - left)
+                audit.append(
+                    AuditEntry(
+                        rule: kind.rawValue, decision: "reentered-within-cooldown",
+                        key: [
+                            upn.value, year, String(e.ordinals), enrolment.laestab.value, mark.date.description,
+                            mark.session.rawValue,
+                        ],
+                        upn: upn, caseId: nil, figures: figures, at: mark.time))
+            } else if isIn, !e.open {
+                e.ordinals += 1
+                e.open = true
+                let ordinal = e.ordinals
+                let key = [upn.value, year, String(ordinal), enrolment.laestab.value]
+                figures["ordinal"] = String(ordinal)
+                let notificationKind: NotificationKind = kind == .severe ? .severeAbsence : .persistentAbsence
+                let caseId = NotificationDecisions.pupilCaseId(notificationKind, upn: upn, academicYear: academicYear)
+                if kind == .severe || pupil.isVulnerable {
+                    let days =
+                        kind == .severe
+                        ? context.policy.severeAbsenceDueSchoolDays : context.policy.persistentAbsenceDueSchoolDays
+                    let due = context.calendar.schoolDay(
+                        days, after: NotificationDecisions.triggerDay(date: mark.date, recordedAt: mark.time))
+                    let priority =
+                        kind == .severe
+                        ? NotificationDecisions.severeAbsencePriority(pupil)
+                        : NotificationDecisions.persistentAbsencePriority(pupil)
+                    let reasons =
+                        [
+                            "attendance-pct:\(share.display)", "absence-pct:\(stats.absence.display)",
+                            "possible-sessions:\(stats.possible)",
+                        ] + pupil.reasonTags
+                    notifications.append(
+                        NotificationDecisions.make(
+                            notificationKind, key: key, caseId: caseId, upn: upn, laestab: mark.laestab,
+                            priority: priority, dueBy: due, reasons: reasons, createdAt: mark.time, context: context))
+                    audit.append(
+                        AuditEntry(
+                            rule: kind.rawValue, decision: "notify", key: key, upn: upn, caseId: caseId,
+                            figures: figures, at: mark.time))
+                } else {
+                    audit.append(
+                        AuditEntry(
+                            rule: kind.rawValue, decision: "entered-not-vulnerable", key: key, upn: upn, caseId: nil,
+                            figures: figures, at: mark.time))
+                }
+            } else if !isIn, e.open {
+                e.open = false
+                e.leftOnDay = day
+                figures["ordinal"] = String(e.ordinals)
+                audit.append(
+                    AuditEntry(
+                        rule: kind.rawValue, decision: "left",
+                        key: [
+                            upn.value, year, String(e.ordinals), enrolment.laestab.value, mark.date.description,
+                            mark.session.rawValue,
+                        ],
+                        upn: upn, caseId: nil, figures: figures, at: mark.time))
+            }
+        }
+    }
+
+    private init(year: AcademicYear) { statistics = AttendanceStatistics(academicYear: year) }
+}

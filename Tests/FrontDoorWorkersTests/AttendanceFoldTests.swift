@@ -1,0 +1,157 @@
+import Foundation
+import FrontDoorDomain
+import FrontDoorMessaging
+import FrontDoorStore
+import Testing
+
+@testable import FrontDoorWorkers
+
+/// Issue 10 items 1 and 2 on the real store: the attendance handler folds batches into
+/// `enrolment_states`, and `frontdoor verify` (``AttendanceHandler/verify(upn:in:)``) finds the
+/// stored state equal to the one recomputed from the stored marks, or names what differs.
+@Suite("Attendance worker: enrolment state folded batch by batch, checked against the stored marks")
+struct AttendanceFoldTests {
+    static let handler = AttendanceHandler(config: TestEnvironment.config, settings: WorkerSettings(environment: [:]))
+
+    /// Runs `values` (encoded `attendance.mark.v1`s) through the handler in one transaction, as one batch.
+    static func batch(_ values: [[UInt8]], in db: TestDatabase) async throws {
+        var events: [IncomingEvent] = []
+        for (i, v) in values.enumerated() {
+            let m = KafkaConsumerMessage(topic: "frontdoor.attendance.v1", partition: 0, offset: Int64(i), key: nil, value: v)
+            switch handler.decode(m) {
+            case .success(let e): events.append(IncomingEvent(message: m, event: e))
+            case .failure(let r): Issue.record("a test event was rejected: \(r.code)")
+            }
+        }
+        try await db.store.withTransaction { tx in try await handler.handle(events, in: tx) }
+    }
+
+    static func verify(_ upn: String, in db: TestDatabase) async throws -> AttendanceVerification {
+        let u = try UPN(validating: upn)
+        return try await db.store.withTransaction { tx in try await handler.verify(upn: u, in: tx) }
+    }
+
+    /// A day's two marks (`am`, `pm`) for `upn` at `school`, recorded on the day unless `at` is given.
+    static func marksOfDay(
+        _ upn: String, _ school: School, _ d: LocalDate, _ am: String, _ pm: String, id: String = "m", at: Date? = nil
+    ) -> [[UInt8]] {
+        [("AM", am, 9), ("PM", pm, 13)].map { session, code, hour in
+            Events.mark(
+                id: "\(id)-\(d)-\(session)", upn: upn, laestab: school.laestab.value, date: d, session: session, code: code,
+                time: at ?? Events.time(d, hour, 5), pupil: Events.Pupil(fsm: true))
+        }
+    }
+
+    @Test("the fold's state after amendments, re-sends, a late correction and a school move equals the recomputed one")
+    func stateEqualsRecomputed() async throws {
+        try await TestDatabase.with { db in
+            let ashford = TestEnvironment.school(in: "Ashford")
+            let dover = TestEnvironment.school(in: "Dover")
+            let upn = Events.upn(ashford, serial: 7)
+            let days = Events.markDays(from: Events.date("2026-09-07"), count: 40)
+            let codes = ["/", "/", "N", "G", "/", "I", "O", "/"]
+            // Day by day, each day a batch; the pupil moves to Dover for the last ten days.
+            for (i, d) in days.enumerated() {
+                let code = codes[i % codes.count]
+                try await Self.batch(Self.marksOfDay(upn, i < 30 ? ashford : dover, d, code, i % 3 == 0 ? "N" : code), in: db)
+            }
+            // An amendment within the window, a re-send, and a correction weeks old (a recompute).
+            let late = Events.time(days[39], 16)
+            try await Self.batch(
+                Self.marksOfDay(upn, dover, days[37], "/", "/", id: "amend", at: late) + Self.marksOfDay(upn, dover, days[38], "/", "/")
+                    + Self.marksOfDay(upn, ashford, days[3], "U", "U", id: "weeks-late", at: late), in: db)
+            let report = try await Self.verify(upn, in: db)
+            #expect(report.isConsistent, "\(report.lines)")
+            #expect(report.enrolments.map(\.laestab) == [ashford.laestab, dover.laestab].sorted())
+            let states = try await db.rows("SELECT laestab, state->'window' FROM enrolment_states ORDER BY laestab")
+            #expect(states.count == 2)
+
+            // The totals are the replay's over the stored marks.
+            let stored = try await db.store.withTransaction { tx in
+                try await tx.marksThatCount(upns: [upn], from: StoreDate(Events.date("2026-08-01")), through: StoreDate(Events.date("2027-08-31")))
+            }
+            let replay = AttendanceRules.assess(
+                upn: try UPN(validating: upn),
+                marks: AttendanceRules.marksThatCount((stored[upn] ?? []).compactMap(MarkEvent.init(record:))),
+                academicYear: AcademicYear(startYear: 2026), pupil: PupilProfile(fsm: true), context: Self.handler.setup.context)
+            let totals = try await db.rows(
+                "SELECT possible::text, present::text, unauthorised::text FROM pupil_year_attendance WHERE academic_year = '2026/27'")
+            #expect(
+                totals == [[String(replay.statistics.possible), String(replay.statistics.present), String(replay.statistics.unauthorised)]])
+        }
+    }
+
+    @Test("verify names what differs when the stored state is not the marks' (and exits 1)")
+    func verifyFindsADifference() async throws {
+        try await TestDatabase.with { db in
+            let ashford = TestEnvironment.school(in: "Ashford")
+            let upn = Events.upn(ashford, serial: 8)
+            for d in Events.markDays(from: Events.date("2026-09-07"), count: 25) {
+                try await Self.batch(Self.marksOfDay(upn, ashford, d, "G", "/"), in: db)
+            }
+            #expect(try await Self.verify(upn, in: db).isConsistent)
+            _ = try await db.rows(
+                "UPDATE enrolment_states SET state = jsonb_set(state, '{absence,persistent,ordinals}', '7') RETURNING 1")
+            let report = try await Self.verify(upn, in: db)
+            #expect(!report.isConsistent)
+            #expect(report.enrolments.first?.differences == ["persistent-absence"])
+            #expect(!report.lines.joined().contains(upn), "verify prints the school, never the UPN")
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    /// Issue 10 item 4, a measurement (figures, never pass or fail; run with
+    /// `FRONTDOOR_FOLD_MEASURE=1`): the handler's time for one more day of marks for pupils
+    /// with 10 and with 300 prior marks, and the old path's (the year of marks read back and
+    /// replayed) for the same pupils, in one run.
+    @Test(
+        "measure: a day's batch early and late in the year, fold against replay",
+        .enabled(if: TestEnvironment.environment["FRONTDOOR_FOLD_MEASURE"] == "1"))
+    func measure() async throws {
+        try await TestDatabase.with { db in
+            let school = TestEnvironment.school(in: "Ashford")
+            let pupils = (0..<200).map { Events.upn(school, serial: $0) }
+            let days = Events.markDays(from: Events.date("2026-09-07"), count: 160)
+            func dayBatch(_ i: Int) -> [[UInt8]] {
+                pupils.flatMap { Self.marksOfDay($0, school, days[i], i % 17 == 5 ? "I" : "/", "/") }
+            }
+            var done = 0
+            var lines: [String] = []
+            for prior in [5, 150] {  // days: 10 and 300 prior marks
+                while done < prior {
+                    try await Self.batch(dayBatch(done), in: db)
+                    done += 1
+                }
+                var fold: [Double] = []
+                var replay: [Double] = []
+                for _ in 0..<5 {
+                    let t0 = ContinuousClock.now
+                    try await Self.batch(dayBatch(done), in: db)
+                    fold.append(Self.seconds(ContinuousClock.now - t0))
+                    done += 1
+                    let t1 = ContinuousClock.now
+                    try await db.store.withTransaction { tx in
+                        let stored = try await tx.marksThatCount(
+                            upns: pupils,
+                            from: StoreDate(AttendanceLookback.from(AcademicYear(startYear: 2026), context: Self.handler.setup.context)),
+                            through: StoreDate(Events.date("2027-08-31")))
+                        for upn in pupils {
+                            let u = try UPN(validating: upn)
+                            _ = AttendanceRules.evaluate(
+                                upn: u, events: (stored[upn] ?? []).compactMap(MarkEvent.init(record:)),
+                                academicYear: AcademicYear(startYear: 2026), pupil: PupilProfile(fsm: true), context: Self.handler.setup.context)
+                        }
+                    }
+                    replay.append(Self.seconds(ContinuousClock.now - t1))
+                }
+                let marks = Double(pupils.count * 2)
+                lines.append(
+                    "prior marks \(prior * 2): fold handler \(Int(marks / fold.min()!)) marks/s,"
+                        + " replay read+evaluate alone \(Int(marks / replay.min()!)) marks/s")
+            }
+            print("fold measurement (200 pupils, one day per batch, best of 5, debug build, shared machine):")
+            for l in lines { print("  " + l) }
+        }
+    }
+}
