@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         // Already resolved through postgres-nio; the dead-letter queue hashes refused originals with it.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already resolved through hummingbird: the gateway names header fields and statuses with it.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // librdkafka, found through pkg-config. `make setup` builds 2.8.0 into .local/rdkafka and the
@@ -63,6 +66,25 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The HTTPS Digital Front Door: CloudEvents over HTTP, validated by the workers' decoder and
+        // published with the idempotent producer; clients and their keys live in PostgreSQL.
+        .target(
+            name: "FrontDoorGateway",
+            dependencies: [
+                "FrontDoorDomain",
+                "FrontDoorConfig",
+                "FrontDoorMessaging",
+                "FrontDoorStore",
+                "FrontDoorWorkers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "frontdoor",
             dependencies: [
@@ -71,6 +93,7 @@ let package = Package(
                 "FrontDoorMessaging",
                 "FrontDoorStore",
                 "FrontDoorWorkers",
+                "FrontDoorGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,6 +130,12 @@ let package = Package(
             name: "FrontDoorWorkersTests",
             dependencies: [
                 "FrontDoorWorkers", "FrontDoorMessaging", "FrontDoorStore", "FrontDoorDomain", "FrontDoorConfig",
+                // Gateway/: the gateway's tests share this target's broker, database and worker helpers.
+                "FrontDoorGateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -22,6 +22,7 @@ import FrontDoorStore
 /// | `FRONTDOOR_LOG_FORMAT` | `json`, or `text` on a terminal | `json`: one JSON object per line (timestamp, level, label, message, metadata); `text`: swift-log's lines |
 /// | `FRONTDOOR_PSEUDONYM_KEY` | — (required; `make run` sets a throw-away one) | secret of the UPN pseudonyms: at least 64 hex digits (32 bytes), see ``Pseudonymiser`` |
 /// | `FRONTDOOR_TODAY` | the date in London | the day the CME clock counts to (tests, replays) |
+/// | `FRONTDOOR_GATEWAY_*` | see `GatewaySettings` | `frontdoor gateway`: host, port, TLS certificate and key, size limits, rate, publish timeout |
 public struct WorkerSettings: Sendable {
     public var brokers: [String] = ["127.0.0.1:59092"]
     public var databaseURL = "postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor"
@@ -113,6 +114,10 @@ public struct WorkerSettings: Sendable {
         "FRONTDOOR_PSEUDONYM_KEY", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
         "FRONTDOOR_TOPIC_ROLLS",
+        // `frontdoor gateway` (FrontDoorGateway's GatewaySettings; a test keeps the two lists equal).
+        "FRONTDOOR_GATEWAY_HOST", "FRONTDOOR_GATEWAY_PORT", "FRONTDOOR_GATEWAY_TLS_CERT", "FRONTDOOR_GATEWAY_TLS_KEY",
+        "FRONTDOOR_GATEWAY_MAX_BODY_BYTES", "FRONTDOOR_GATEWAY_MAX_EVENTS", "FRONTDOOR_GATEWAY_RATE", "FRONTDOOR_GATEWAY_BURST",
+        "FRONTDOOR_GATEWAY_PUBLISH_TIMEOUT_MS",
     ]
 
     /// The database configuration every command uses: `FRONTDOOR_DATABASE_URL` (TLS from its
