@@ -28,8 +28,8 @@ public struct GatewaySettings: Sendable, Hashable {
     /// The producer's `message.timeout.ms`: a broker that acknowledges nothing within it makes the request a `503`.
     public var publishTimeout: Duration = .seconds(10)
 
-    public init() {}
-
+    /// Reads the settings from an environment (default: the process's); unset variables keep the
+    /// defaults above (`GatewaySettings(environment: [:])`: the defaults alone).
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         if let v = env["FRONTDOOR_GATEWAY_HOST"], !v.isEmpty { host = v }
         if let v = env["FRONTDOOR_GATEWAY_PORT"].flatMap(Int.init), (0...65535).contains(v) { port = v }

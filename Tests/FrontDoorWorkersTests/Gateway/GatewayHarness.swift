@@ -25,7 +25,7 @@ struct GatewayHarness: Sendable {
 
     /// Runs `body` against a gateway with `settings` (port and host are the harness's own).
     static func with<R: Sendable>(
-        _ name: String, settings: GatewaySettings = GatewaySettings(), brokers: String? = nil,
+        _ name: String, settings: GatewaySettings = GatewaySettings(environment: [:]), brokers: String? = nil,
         _ body: @Sendable (GatewayHarness) async throws -> R
     ) async throws -> R {
         let pipeline = Pipeline("gw-\(name)", inputPartitions: 1)

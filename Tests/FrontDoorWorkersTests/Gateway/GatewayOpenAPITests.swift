@@ -44,7 +44,7 @@ struct GatewayOpenAPITests {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: [TestEnvironment.brokers]))
         defer { Task { await producer.close(timeout: .milliseconds(10)) } }
         let gateway = Gateway(
-            settings: GatewaySettings(), topics: TopicNames(), config: TestEnvironment.config,
+            settings: GatewaySettings(environment: [:]), topics: TopicNames(), config: TestEnvironment.config,
             database: try FrontDoorDatabase(url: TestEnvironment.databaseURL), producer: producer, logger: TestEnvironment.logger)
         let served = Set(gateway.router().routes.map { "\($0.method.rawValue) \($0.path)" })
         #expect(served == documented)
@@ -88,7 +88,7 @@ struct GatewayOpenAPITests {
 
     @Test("every answer the server gives is a documented status with the documented content type and body schema")
     func responses() async throws {
-        var settings = GatewaySettings()
+        var settings = GatewaySettings(environment: [:])
         settings.maximumEvents = 2
         settings.maximumBodyBytes = 100_000
         try await GatewayHarness.with("openapi", settings: settings) { h in

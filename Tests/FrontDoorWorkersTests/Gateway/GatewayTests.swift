@@ -205,7 +205,7 @@ struct GatewayTests {
 
     @Test("413: a body over the byte limit, a batch over the event limit; 415: not a CloudEvents content type")
     func limits() async throws {
-        var settings = GatewaySettings()
+        var settings = GatewaySettings(environment: [:])
         settings.maximumBodyBytes = 4000
         settings.maximumEvents = 3
         try await GatewayHarness.with("limits", settings: settings) { h in
@@ -226,7 +226,7 @@ struct GatewayTests {
 
     @Test("429 with Retry-After once a client has spent its bucket; another client is not held back")
     func rateLimited() async throws {
-        var settings = GatewaySettings()
+        var settings = GatewaySettings(environment: [:])
         settings.eventsPerSecond = 0.5
         settings.burst = 3
         settings.maximumEvents = 3
@@ -244,7 +244,7 @@ struct GatewayTests {
 
     @Test("503 with Retry-After when the broker is unreachable; the answer says nothing was published and to resend")
     func brokerDown() async throws {
-        var settings = GatewaySettings()
+        var settings = GatewaySettings(environment: [:])
         settings.publishTimeout = .milliseconds(1500)
         // A port nothing listens on.
         try await GatewayHarness.with("broker-down", settings: settings, brokers: "127.0.0.1:1") { h in
@@ -296,5 +296,41 @@ struct GatewayTests {
             "FRONTDOOR_GATEWAY_PORT": "9443", "FRONTDOOR_GATEWAY_MAX_EVENTS": "20000", "FRONTDOOR_GATEWAY_BURST": "10",
         ])
         #expect(s.port == 9443 && s.maximumEvents == 20000 && s.effectiveBurst == 20000 && !s.usesTLS)
+    }
+}
+
+/// `frontdoor clients add|rotate|revoke|list`, the real binary against the gateway's database.
+@Suite("Gateway clients command")
+struct GatewayClientsCommandTests {
+    static func key(in output: String) -> ClientKey? {
+        output.split(whereSeparator: \.isNewline).lazy.compactMap { line in
+            line.split(separator: " ").last.flatMap { ClientKey(text: $0) }
+        }.first
+    }
+
+    @Test("the printed key opens the door until it is rotated or revoked; each call is in the audit trail; list prints no key")
+    func lifecycle() async throws {
+        try await GatewayHarness.with("clients-command") { h in
+            let laestab = h.school.laestab.value
+            let added = try await GovernanceTests.frontdoor(["clients", "add", "--kind", "school", "--laestab", laestab, "--id", "mis-a"], h.db)
+            let first = try #require(Self.key(in: added), "no key in: \(added)")
+            #expect(try await h.db.int("SELECT count(*) FROM gateway_clients WHERE key_sha256 = '\(first.sha256Hex)'") == 1)
+            #expect(try await h.db.int("SELECT count(*) FROM gateway_clients WHERE key_sha256 LIKE '%\(first.text.dropFirst(4))%'") == 0)
+            #expect(try await h.post(GatewayTests.mark(h, id: "cmd-1"), key: first).status == .accepted)
+
+            let rotated = try await GovernanceTests.frontdoor(["clients", "rotate", "--id", "mis-a"], h.db)
+            let second = try #require(Self.key(in: rotated))
+            #expect(try await h.post(GatewayTests.mark(h, id: "cmd-2"), key: first).status == .unauthorized)
+            #expect(try await h.post(GatewayTests.mark(h, id: "cmd-3"), key: second).status == .accepted)
+
+            _ = try await GovernanceTests.frontdoor(["clients", "revoke", "--id", "mis-a"], h.db)
+            #expect(try await h.post(GatewayTests.mark(h, id: "cmd-4"), key: second).status == .unauthorized)
+
+            let listed = try await GovernanceTests.frontdoor(["clients", "list"], h.db)
+            #expect(listed.contains("mis-a\tschool\t\(laestab)") && !listed.contains("fdk_"), "\(listed)")
+            let trail = try await h.db.strings(
+                "SELECT decision || ' ' || subject_ref FROM audit_log WHERE rule = 'governance' AND decision LIKE 'clients-%' ORDER BY id")
+            #expect(trail == ["clients-add mis-a", "clients-rotate mis-a", "clients-revoke mis-a", "clients-list all"])
+        }
     }
 }
