@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // Already resolved through hummingbird: the gateway names header fields and statuses with it.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Already resolved through hummingbird: `frontdoor bench gateway` is an HTTP client of the gateway.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // librdkafka, found through pkg-config. `make setup` builds 2.8.0 into .local/rdkafka and the
@@ -95,6 +98,9 @@ let package = Package(
                 "FrontDoorWorkers",
                 "FrontDoorGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
