@@ -26,7 +26,7 @@ struct GatewayHarness: Sendable {
     /// Runs `body` against a gateway with `settings` (port and host are the harness's own).
     static func with<R: Sendable>(
         _ name: String, settings: GatewaySettings = GatewaySettings(environment: [:]), brokers: String? = nil,
-        _ body: @Sendable (GatewayHarness) async throws -> R
+        setup: TestingSetup = .live, _ body: @Sendable (GatewayHarness) async throws -> R
     ) async throws -> R {
         let pipeline = Pipeline("gw-\(name)", inputPartitions: 1)
         try await pipeline.createTopics()
@@ -46,7 +46,7 @@ struct GatewayHarness: Sendable {
             let key = try await addClient(db, id: "school-\(school.laestab.value)", kind: .school, laestab: school.laestab)
             let app = try gateway.application()
             do {
-                let result = try await app.test(.live) { client in
+                let result = try await app.test(setup) { client in
                     try await body(GatewayHarness(pipeline: pipeline, db: db, client: client, school: school, schoolKey: key))
                 }
                 await producer.close(timeout: .seconds(1))

@@ -287,6 +287,26 @@ struct GatewayTests {
         }
     }
 
+    @Test("HTTPS when FRONTDOOR_GATEWAY_TLS_CERT and _KEY are set: a post over TLS is accepted")
+    func tls() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fdtest-gateway-tls-\(TestEnvironment.uniqueSuffix())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TLSCluster.openssl(
+            in: directory, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "gateway.key", "-out", "gateway.crt", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+        let settings = GatewaySettings(environment: [
+            "FRONTDOOR_GATEWAY_TLS_CERT": directory + "/gateway.crt", "FRONTDOOR_GATEWAY_TLS_KEY": directory + "/gateway.key",
+        ])
+        #expect(settings.usesTLS)
+        // HummingbirdTesting's HTTPS client (AsyncHTTPClient, certificate verification off for a self-signed certificate).
+        try await GatewayHarness.with("tls", settings: settings, setup: .ahc(.https)) { h in
+            let r = try await h.post(Self.mark(h, id: "gw-tls-1"), key: h.schoolKey)
+            #expect(r.status == .accepted, "\(r.text)")
+            #expect(try await h.published(on: h.pipeline.topics.attendance).count == 1)
+        }
+    }
+
     @Test("every FRONTDOOR_GATEWAY_* variable is one WorkerSettings lists (deployment files are checked against it)")
     func environmentVariables() {
         #expect(GatewaySettings.environmentVariables.isSubset(of: WorkerSettings.environmentVariables))
