@@ -148,6 +148,7 @@ struct ReportPipeline {
         s.topics.exclusions = "frontdoor.test.report.\(u).exclusions"
         s.topics.referrals = "frontdoor.test.report.\(u).referrals"
         s.topics.decisions = "frontdoor.test.report.\(u).decisions"
+        s.topics.rolls = "frontdoor.test.report.\(u).rolls"
         s.topics.enforcement = "frontdoor.test.report.\(u).enforcement"
         s.topics.earlyHelpPattern = "frontdoor.test.report.\(u).early-help.{unit}"
         s.groupPrefix = "frontdoor-test-report-\(u)"
