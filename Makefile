@@ -70,6 +70,7 @@ BENCH_REPORT_ARGS ?= --days 40
 bench: up release
 	@env $(STACK_ENV) .build/release/frontdoor bench kafka
 	@env $(STACK_ENV) .build/release/frontdoor bench report $(BENCH_REPORT_ARGS)
+	@env $(STACK_ENV) .build/release/frontdoor bench gateway
 
 # Fuzzes the event decoder and the rules it feeds (libFuzzer; Sources/frontdoor-fuzz) for
 # FUZZ_SECONDS over the checked-in corpus fuzz/corpus. New inputs go to .build-fuzz/corpus,

@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already resolved through hummingbird: `frontdoor bench gateway` is an HTTP client of the gateway.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // librdkafka, found through pkg-config. `make setup` builds 2.8.0 into .local/rdkafka and the
@@ -71,6 +74,25 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The HTTPS Digital Front Door: CloudEvents over HTTP, validated by the workers' decoder and
+        // published with the idempotent producer; clients and their keys live in PostgreSQL.
+        .target(
+            name: "FrontDoorGateway",
+            dependencies: [
+                "FrontDoorDomain",
+                "FrontDoorConfig",
+                "FrontDoorMessaging",
+                "FrontDoorStore",
+                "FrontDoorWorkers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "frontdoor",
             dependencies: [
@@ -79,7 +101,11 @@ let package = Package(
                 "FrontDoorMessaging",
                 "FrontDoorStore",
                 "FrontDoorWorkers",
+                "FrontDoorGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -117,6 +143,12 @@ let package = Package(
             name: "FrontDoorWorkersTests",
             dependencies: [
                 "FrontDoorWorkers", "FrontDoorMessaging", "FrontDoorStore", "FrontDoorDomain", "FrontDoorConfig",
+                // Gateway/: the gateway's tests share this target's broker, database and worker helpers.
+                "FrontDoorGateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make run: the local stack, migrations, topics, the four workers as separate processes, a
-# simulated stretch of the school term for Kent, and the notifications printed as they
+# make run: the local stack, migrations, topics, the four workers as separate processes, the
+# gateway (with a test credential for the first school of Config/schools.csv), a simulated stretch of the school term for Kent, and the notifications printed as they
 # arrive, until Ctrl-C, which stops everything cleanly.
 #   RUN_DAYS (default 15: the last three school weeks up to this one)  RUN_PUPILS (default 3000)
 #   RUN_SCHOOLS (default 48)  RUN_SEED (default 2017)
@@ -50,6 +50,17 @@ echo "workers started: attendance, exclusions, referrals, relay (logs in $LOGS)"
 for w in attendance exclusions referrals relay; do
   echo "  $w: http://127.0.0.1:${http_port[$w]}/metrics  /health/live  /health/ready"
 done
+
+# The Digital Front Door, and a school's test credential made as an operator would make one.
+export FRONTDOOR_GATEWAY_HOST=${FRONTDOOR_GATEWAY_HOST:-127.0.0.1} FRONTDOOR_GATEWAY_PORT=${FRONTDOOR_GATEWAY_PORT:-8080}
+"$BIN" gateway >"$LOGS/gateway.log" 2>&1 &
+pids+=($!)
+RUN_LAESTAB=$(awk -F, 'NR==2 {print $1}' Config/schools.csv)
+RUN_KEY=$("$BIN" clients add --kind school --laestab "$RUN_LAESTAB" --quiet) || echo "clients add failed"
+GATEWAY_URL="http://$FRONTDOOR_GATEWAY_HOST:$FRONTDOOR_GATEWAY_PORT"
+echo "gateway: $GATEWAY_URL (POST /events; the referral form at $GATEWAY_URL/refer; log $LOGS/gateway.log)"
+echo "test credential of school $RUN_LAESTAB (client school-$RUN_LAESTAB): $RUN_KEY"
+echo "  e.g. GATEWAY_URL=$GATEWAY_URL GATEWAY_KEY=$RUN_KEY, then the curl in README.md"
 "$BIN" watch 2>"$LOGS/watch.log" &
 watch_pid=$!
 sleep 4

@@ -79,4 +79,11 @@ if ! "$LOCAL/venv/bin/python" -c 'import confluent_kafka, psycopg' 2>/dev/null; 
   say "installing confluent-kafka and psycopg into .local/venv"
   "$LOCAL/venv/bin/pip" install -q --disable-pip-version-check "confluent-kafka==2.16.1" "psycopg[binary]==3.3.9"
 fi
+# schemathesis: the gateway is fuzzed from its OpenAPI document (docs/gateway.openapi.yaml) in
+# GatewayOpenAPITests; websocket-client: the referral form's test drives headless chromium over its
+# DevTools protocol (scripts/referral-form-check.py).
+if ! "$LOCAL/venv/bin/python" -c 'import schemathesis, websocket' 2>/dev/null; then
+  say "installing schemathesis and websocket-client into .local/venv"
+  "$LOCAL/venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5" "websocket-client==1.9.2"
+fi
 ln -sf "$TANSU" "$LOCAL/tansu"

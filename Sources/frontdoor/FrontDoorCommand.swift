@@ -8,7 +8,7 @@ struct FrontDoorCommand: AsyncParsableCommand {
         abstract: "Keeps children in school: consumes MIS and Digital Front Door events, applies the rules, notifies Early Help.",
         subcommands: [
             Worker.self, Migrate.self, Topics.self, DLQ.self, Simulate.self, Watch.self, Report.self, Bench.self, Version.self,
-            Purge.self, Export.self, AuditTrail.self, Verify.self,
+            Purge.self, Export.self, AuditTrail.self, Verify.self, GatewayCommand.self, Clients.self,
         ]
     )
 

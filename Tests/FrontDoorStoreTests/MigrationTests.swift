@@ -9,7 +9,7 @@ struct MigrationTests {
         "schema_migrations", "schools", "pupils", "attendance_marks", "pupil_year_attendance", "exclusions",
         "referrals", "cases", "officer_tasks", "enforcement_reviews", "enforcement_decisions", "rule_state",
         "outbox", "consumer_offsets", "processed_events", "rejected_events", "audit_log", "roll_changes",
-        "enrolment_states",
+        "enrolment_states", "gateway_clients",
     ]
 
     @Test("migrating twice applies everything once, then nothing")

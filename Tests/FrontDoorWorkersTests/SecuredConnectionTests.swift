@@ -147,7 +147,7 @@ struct TLSCluster {
         try await stackScript(["pg-private-down", dir])
     }
 
-    private static func openssl(in directory: String, _ arguments: String...) throws {
+    static func openssl(in directory: String, _ arguments: String...) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = arguments

@@ -24,6 +24,7 @@ import FrontDoorStore
 /// | `FRONTDOOR_TODAY` | the date in London | the day the CME clock counts to (tests, replays) |
 /// | `FRONTDOOR_HTTP_HOST` | `127.0.0.1` | address of the worker's metrics and health listener (`0.0.0.0` in a container) |
 /// | `FRONTDOOR_HTTP_PORT` | `9464` | its port: `/metrics`, `/health/live`, `/health/ready` (`0`: no listener) |
+/// | `FRONTDOOR_GATEWAY_*` | see `GatewaySettings` | `frontdoor gateway`: host, port, TLS certificate and key, size limits, rate, publish timeout |
 public struct WorkerSettings: Sendable {
     public var brokers: [String] = ["127.0.0.1:59092"]
     public var databaseURL = "postgres://frontdoor:frontdoor@127.0.0.1:55432/frontdoor"
@@ -120,6 +121,10 @@ public struct WorkerSettings: Sendable {
         "FRONTDOOR_PSEUDONYM_KEY", "FRONTDOOR_TOPIC_ATTENDANCE", "FRONTDOOR_TOPIC_EXCLUSIONS",
         "FRONTDOOR_TOPIC_REFERRALS", "FRONTDOOR_TOPIC_DECISIONS", "FRONTDOOR_TOPIC_ENFORCEMENT", "FRONTDOOR_TOPIC_EARLY_HELP",
         "FRONTDOOR_TOPIC_ROLLS", "FRONTDOOR_HTTP_HOST", "FRONTDOOR_HTTP_PORT",
+        // `frontdoor gateway` (FrontDoorGateway's GatewaySettings; a test keeps the two lists equal).
+        "FRONTDOOR_GATEWAY_HOST", "FRONTDOOR_GATEWAY_PORT", "FRONTDOOR_GATEWAY_TLS_CERT", "FRONTDOOR_GATEWAY_TLS_KEY",
+        "FRONTDOOR_GATEWAY_MAX_BODY_BYTES", "FRONTDOOR_GATEWAY_MAX_EVENTS", "FRONTDOOR_GATEWAY_RATE", "FRONTDOOR_GATEWAY_BURST",
+        "FRONTDOOR_GATEWAY_PUBLISH_TIMEOUT_MS",
     ]
 
     /// How long a consumer worker's poll loop may go without a turn before `/health/live`
