@@ -29,10 +29,29 @@ public enum AttendanceBenchData {
             self.academicYear = academicYear
         }
 
-        /// Loads the marks, then the rule state. Returns the number of marks.
+        /// Loads the marks (with the mark log's index dropped and built again afterwards, as a
+        /// bulk load would), then the rule state. Returns the number of marks.
         @discardableResult
         public func load(into database: FrontDoorDatabase, progress: @Sendable (String) -> Void) async throws -> Int {
+            var indexes: [(String, String)] = []
+            let query = PostgresQuery(
+                unsafeSQL: "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'mark_log'")
+            for try await row in try await database.client.query(query, logger: database.driverLogger).decode((String, String).self) {
+                indexes.append(row)
+            }
+            for (name, _) in indexes { try await run(database, "DROP INDEX \(name)") }
             let marks = try await self.loadMarks(into: database, progress: progress)
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await database.withTransaction { tx in
+                try await tx.execute("SET LOCAL maintenance_work_mem = '1GB'", "bench index memory")
+                // pg_indexes says `ON ONLY mark_log` for a partitioned index: build it on every partition.
+                for (_, definition) in indexes {
+                    let everywhere = definition.replacingOccurrences(of: " ON ONLY ", with: " ON ")
+                    try await tx.execute(PostgresQuery(unsafeSQL: everywhere), "bench index")
+                }
+            }
+            progress("history: index built again in \(Self.seconds(start.duration(to: clock.now))) s")
             try await self.loadRuleState(into: database, progress: progress)
             try await run(database, "VACUUM ANALYZE mark_log")
             try await run(database, "VACUUM ANALYZE pupil_year_attendance")
