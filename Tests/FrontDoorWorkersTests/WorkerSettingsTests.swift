@@ -30,6 +30,14 @@ struct WorkerSettingsTests {
         #expect(s.today == "2026-10-20")
     }
 
+    /// Batches of 5,000 messages by default (issue 10 item 3: each batch pays its round trips and
+    /// commit once), unless FRONTDOOR_BATCH_SIZE says otherwise.
+    @Test func batchSizeDefaultsTo5000AndComesFromTheEnvironment() {
+        #expect(WorkerSettings(environment: [:]).batchSize == 5_000)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_SIZE": "500"]).batchSize == 500)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_SIZE": "0"]).batchSize == 5_000)
+    }
+
     /// A batch is bounded in bytes too: 16 MiB unless FRONTDOOR_BATCH_BYTES says otherwise.
     @Test func batchBytesDefaultsTo16MiBAndComesFromTheEnvironment() {
         #expect(WorkerSettings(environment: [:]).batchBytes == 16 * 1024 * 1024)
