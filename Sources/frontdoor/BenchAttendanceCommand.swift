@@ -515,7 +515,8 @@ final class BenchRun: @unchecked Sendable {
             let category = RegisterCode(code, on: date)?.category
         else { return nil }
         return MarkRecord(
-            source: source, eventId: id, upn: upn, laestab: laestab, date: StoreDate(daysSince1970: date.daysSinceEpoch), session: session, code: code,
+            source: source, eventId: id, upn: upn, laestab: laestab, date: StoreDate(daysSince1970: date.daysSinceEpoch), session: session,
+            code: code,
             category: category.rawValue, minutesLate: data["minutesLate"] as? Int, eventTime: time)
     }
 

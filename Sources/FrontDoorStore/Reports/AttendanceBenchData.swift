@@ -253,7 +253,9 @@ public enum AttendanceBenchData {
 
     /// Bytes per stored mark: the mark log's table and index (all partitions) per row, and
     /// `processed_events`' (table and index) per mark it holds a claim for.
-    public static func bytesPerMark(_ database: FrontDoorDatabase) async throws -> (
+    public static func bytesPerMark(
+        _ database: FrontDoorDatabase
+    ) async throws -> (
         marks: Int, table: Double, indexes: Double, processedEvents: Double
     ) {
         let query = PostgresQuery(
