@@ -429,6 +429,7 @@ final class BenchRun: @unchecked Sendable {
             for w in workers { await stop(w) }
             guard let first, last.count > 0 else {
                 line("\(phase): no progress")
+                _ = try await after(db)
                 return 0
             }
             // One batch only (a small run): from the start, group join included.

@@ -73,6 +73,21 @@ struct MarkLogStorageTests {
         }
     }
 
+    @Test("marks that count for more pupils than one statement reads: every pupil's, once")
+    func marksThatCountInChunks() async throws {
+        try await TestDatabase.with { database in
+            let upns = (0..<(StoreTransaction.marksThatCountChunk * 2 + 7)).map { "B886" + String(format: "%08d", $0) + "0" }
+            let marks = upns.map { AttendanceTests.mark("m-\($0)", upn: $0, code: "/", at: 1) }
+            _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
+            let read = try await database.withTransaction(readOnly: true) { tx in
+                try await tx.marksThatCount(upns: upns + [upns[0]], from: day("2026-09-14"), through: day("2026-09-14"))
+            }
+            #expect(read.count == upns.count)
+            #expect(read.values.allSatisfy { $0.count == 1 })
+            #expect(Set(read.values.flatMap { $0 }.map(\.eventId)) == Set(marks.map(\.eventId)))
+        }
+    }
+
     @Test("a stored mark is stored once: the same event again, in the batch or later, is skipped")
     func sameMarkTwiceIsSkipped() async throws {
         try await TestDatabase.with { database in
