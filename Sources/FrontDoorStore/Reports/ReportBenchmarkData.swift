@@ -160,11 +160,12 @@ public struct ReportBenchmarkData: Sendable {
                 )
                 INSERT INTO mark_log
                     (upn, laestab, mark_date, event_time, source_id, event_uuid, session, category, minutes_late, code, event_text)
-                SELECT upn, laestab, $1::date, at, source_id, NULL, left(session, 1)::"char", frontdoor_mark_category_key(category),
-                    CASE WHEN code = 'L' THEN 10 END, code, 'm-' || $2 || '-' || p || '-' || session
+                SELECT upn, laestab, $1::date, at, source_id, NULL::uuid, left(session, 1)::"char",
+                    frontdoor_mark_category_key(category), CASE WHEN code = 'L' THEN 10 END::int2, code,
+                    'm-' || $2 || '-' || p || '-' || session
                 FROM sourced
                 UNION ALL
-                SELECT upn, laestab, $1::date, at + interval '3 days', source_id, NULL, left(session, 1)::"char", 'A', NULL, 'I',
+                SELECT upn, laestab, $1::date, at + interval '3 days', source_id, NULL::uuid, left(session, 1)::"char", 'A', NULL, 'I',
                     'a-' || $2 || '-' || p || '-' || session
                 FROM sourced WHERE code = 'N'
                 """, b)
