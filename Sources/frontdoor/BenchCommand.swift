@@ -9,7 +9,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Micro-benchmarks against the local stack.",
-        subcommands: [Kafka.self, Report.self, Gateway.self]
+        subcommands: [Kafka.self, Report.self, Attendance.self, Gateway.self]
     )
 
     /// Produces `--messages` messages of `--size` bytes to a new topic through the idempotent

@@ -62,7 +62,7 @@ struct RuntimeFaultTests {
         try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: first)
         let retriesBefore = worker.stats.retries.load(ordering: .relaxed)
 
-        _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late TO minutes_late_gone")
+        _ = try await db.rows("ALTER TABLE mark_log RENAME COLUMN minutes_late TO minutes_late_gone")
         let ends = Pipeline.endOffsets(try await Pipeline.produce(faultMarks("sys-b", 10, serial: 22, to: pipeline)))
         let stats = worker.stats
         try await eventually("the worker to retry the batch", timeout: .seconds(60)) {
@@ -76,7 +76,7 @@ struct RuntimeFaultTests {
         #expect(claimedWhileFailing == 10, "nothing of the failing batch claimed")
         #expect(offsetWhileFailing == 10, "no offset committed past the failing batch")
 
-        _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late_gone TO minutes_late")
+        _ = try await db.rows("ALTER TABLE mark_log RENAME COLUMN minutes_late_gone TO minutes_late")
         try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: ends)
         try await workers.stop()
         let claimed = try await db.int("SELECT count(*) FROM processed_events")
@@ -101,7 +101,7 @@ struct RuntimeFaultTests {
         try await TestDatabase.with { db in
             // A constraint only one event of the batch breaks (SQLSTATE 23514, about its data).
             _ = try await db.rows(
-                "ALTER TABLE attendance_marks ADD CONSTRAINT fdtest_poison CHECK (event_id <> 'poison-3') NOT VALID")
+                "ALTER TABLE mark_log ADD CONSTRAINT fdtest_poison CHECK (event_text IS DISTINCT FROM 'poison-3') NOT VALID")
             try await InProcessWorkers.with(
                 [.attendance], relay: false, database: db.store, settings: pipeline.settings(databaseURL: db.url)
             ) { _ in
@@ -150,7 +150,7 @@ struct RuntimeFaultTests {
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: first)
 
                 // Stall the owner with a batch of offsets 10..<30 at most in hand.
-                _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late TO minutes_late_gone")
+                _ = try await db.rows("ALTER TABLE mark_log RENAME COLUMN minutes_late TO minutes_late_gone")
                 _ = try await Pipeline.produce(faultMarks("z-b", 30, serial: 32, to: pipeline))
                 try await eventually("the owner to stall", timeout: .seconds(60)) {
                     let n = worker.stats.retries.load(ordering: .relaxed)
@@ -169,7 +169,7 @@ struct RuntimeFaultTests {
                     UPDATE consumer_offsets SET next_offset = 40
                     WHERE group_id = '\(group)' AND (SELECT count(*) FROM claimed) = 30
                     """)
-                _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late_gone TO minutes_late")
+                _ = try await db.rows("ALTER TABLE mark_log RENAME COLUMN minutes_late_gone TO minutes_late")
 
                 let ends = Pipeline.endOffsets(try await Pipeline.produce(faultMarks("z-c", 5, serial: 33, to: pipeline)))
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: ends)

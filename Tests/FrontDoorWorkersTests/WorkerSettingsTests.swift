@@ -30,6 +30,14 @@ struct WorkerSettingsTests {
         #expect(s.today == "2026-10-20")
     }
 
+    /// Batches of 500 messages by default (a late-year batch of 5,000 outlives the session limits
+    /// while the rules replay each pupil's year), unless FRONTDOOR_BATCH_SIZE says otherwise.
+    @Test func batchSizeDefaultsTo500AndComesFromTheEnvironment() {
+        #expect(WorkerSettings(environment: [:]).batchSize == 500)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_SIZE": "5000"]).batchSize == 5_000)
+        #expect(WorkerSettings(environment: ["FRONTDOOR_BATCH_SIZE": "0"]).batchSize == 500)
+    }
+
     /// A batch is bounded in bytes too: 16 MiB unless FRONTDOOR_BATCH_BYTES says otherwise.
     @Test func batchBytesDefaultsTo16MiBAndComesFromTheEnvironment() {
         #expect(WorkerSettings(environment: [:]).batchBytes == 16 * 1024 * 1024)

@@ -5,7 +5,8 @@ public struct MarkRecord: Sendable, Hashable {
     /// CloudEvents `source`.
     public var source: String
     /// CloudEvents `id`; the tie-break between marks with the same ``eventTime`` (larger wins,
-    /// compared byte by byte).
+    /// compared byte by byte; since migration 9 an id that is not a lower-case UUID wins over one
+    /// that is, as the mark log keeps the two kinds in two columns of its index).
     public var eventId: String
     /// Upper-case UPN.
     public var upn: String

@@ -8,8 +8,8 @@ import PostgresNIO
 /// permanent exclusions (some rescinded), CME referrals and enforcement reviews.
 ///
 /// - Important: For a scratch database only. To load tens of millions of marks in reasonable
-///   time it makes `attendance_marks` UNLOGGED and builds its indexes after the load (the same
-///   definitions, read back from `pg_indexes`). Neither changes what the report reads or how.
+///   time it makes the partitions of `mark_log` UNLOGGED and builds its index after the load (the
+///   same definition, read back from `pg_indexes`). Neither changes what the report reads or how.
 public struct ReportBenchmarkData: Sendable {
     public var pupils: Int
     public var schools: Int
@@ -32,7 +32,7 @@ public struct ReportBenchmarkData: Sendable {
     ]
 
     /// Loads everything into a migrated, empty database; `progress` receives one line per step
-    /// with its duration. Returns the number of `attendance_marks` rows.
+    /// with its duration. Returns the number of `mark_log` rows.
     @discardableResult
     public func load(into database: FrontDoorDatabase, progress: @Sendable (String) -> Void) async throws -> Int {
         let client = database.client
@@ -57,7 +57,7 @@ public struct ReportBenchmarkData: Sendable {
         var q = PostgresQuery(
             unsafeSQL: """
                 SELECT indexname, indexdef FROM pg_indexes
-                WHERE schemaname = current_schema() AND tablename = 'attendance_marks' AND indexname <> 'attendance_marks_pkey'
+                WHERE schemaname = current_schema() AND tablename = 'mark_log'
                 ORDER BY indexname
                 """)
         q.binds = PostgresBindings()
@@ -65,9 +65,13 @@ public struct ReportBenchmarkData: Sendable {
         for try await (name, def) in try await client.query(q, logger: logger).decode((String, String).self) {
             indexes.append((name, def))
         }
-        try await step("prepare attendance_marks (unlogged, indexes dropped)") {
-            try await run("ALTER TABLE attendance_marks SET UNLOGGED")
-            try await run("ALTER TABLE attendance_marks DROP CONSTRAINT attendance_marks_pkey")
+        var p = PostgresQuery(
+            unsafeSQL: "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'mark_log'::regclass")
+        p.binds = PostgresBindings()
+        var partitions: [String] = []
+        for try await name in try await client.query(p, logger: logger).decode(String.self) { partitions.append(name) }
+        try await step("prepare mark_log (unlogged partitions, index dropped)") {
+            for partition in partitions { try await run("ALTER TABLE \(partition) SET UNLOGGED") }
             for (name, _) in indexes { try await run("DROP INDEX \(name)") }
         }
 
@@ -86,6 +90,13 @@ public struct ReportBenchmarkData: Sendable {
                 FROM generate_series(0, $1 - 1) AS i
                 ON CONFLICT (laestab) DO NOTHING
                 """, b)
+            var c = PostgresBindings()
+            c.append(schools)
+            try await run(
+                """
+                INSERT INTO mark_sources (source) SELECT 'urn:laestab:' || (8868000 + i) FROM generate_series(0, $1 - 1) AS i
+                ON CONFLICT (source) DO NOTHING
+                """, c)
         }
 
         try await step("pupils (\(pupils))") {
@@ -139,28 +150,34 @@ public struct ReportBenchmarkData: Sendable {
                              WHEN code IN ('G', 'N', 'O') THEN 'unauthorised' WHEN code = '#' THEN 'not-counted'
                              ELSE 'authorised' END AS category,
                         $1::date + CASE WHEN k = 0 THEN time '09:05' ELSE time '13:35' END AS at,
-                        (8868000 + p % $4)::text AS laestab
+                        8868000 + p % $4 AS laestab,
+                        -- frontdoor_upn_key('B' || lpad(p::text, 12, '0')), without the regular expression.
+                        ((p::int8 / 10) * 36 + p % 10) * 26 + 1 AS upn
                     FROM coded
+                ),
+                sourced AS (
+                    SELECT marks.*, s.source_id FROM marks JOIN mark_sources s ON s.source = 'urn:laestab:' || marks.laestab
                 )
-                INSERT INTO attendance_marks
-                    (source, event_id, upn, laestab, mark_date, session, code, category, minutes_late, event_time, received_at)
-                SELECT 'urn:laestab:' || laestab, 'm-' || $2 || '-' || p || '-' || session, 'B' || lpad(p::text, 12, '0'),
-                    laestab, $1::date, session, code, category, CASE WHEN code = 'L' THEN 10 END, at, at
-                FROM marks
+                INSERT INTO mark_log
+                    (upn, laestab, mark_date, event_time, source_id, event_uuid, session, category, minutes_late, code, event_text)
+                SELECT upn, laestab, $1::date, at, source_id, NULL::uuid, left(session, 1)::"char",
+                    frontdoor_mark_category_key(category), CASE WHEN code = 'L' THEN 10 END::int2, code,
+                    'm-' || $2 || '-' || p || '-' || session
+                FROM sourced
                 UNION ALL
-                SELECT 'urn:laestab:' || laestab, 'a-' || $2 || '-' || p || '-' || session, 'B' || lpad(p::text, 12, '0'),
-                    laestab, $1::date, session, 'I', 'authorised', NULL, at + interval '3 days', at + interval '3 days'
-                FROM marks WHERE code = 'N'
+                SELECT upn, laestab, $1::date, at + interval '3 days', source_id, NULL::uuid, left(session, 1)::"char", 'A', NULL, 'I',
+                    'a-' || $2 || '-' || p || '-' || session
+                FROM sourced WHERE code = 'N'
                 """, b)
             if index % 10 == 9 || index == days.count - 1 {
                 progress("marks: \(index + 1) of \(days.count) days, \(Self.seconds(start.duration(to: clock.now))) s")
             }
         }
 
-        try await step("primary key and \(indexes.count) indexes on attendance_marks") {
+        try await step("\(indexes.count) index on mark_log") {
             try await run("SET maintenance_work_mem = '1GB'")
-            try await run("ALTER TABLE attendance_marks ADD PRIMARY KEY (source, event_id)")
-            for (_, def) in indexes { try await run(def) }
+            // pg_indexes says `ON ONLY mark_log` for a partitioned index: build it on every partition.
+            for (_, def) in indexes { try await run(def.replacingOccurrences(of: " ON ONLY ", with: " ON ")) }
         }
 
         try await step("exclusions, referrals, reviews") {
@@ -223,11 +240,11 @@ public struct ReportBenchmarkData: Sendable {
         }
 
         try await step("VACUUM ANALYZE") {
-            for table in ["attendance_marks", "schools", "pupils", "exclusions", "cases", "referrals", "enforcement_reviews"] {
+            for table in ["mark_log", "schools", "pupils", "exclusions", "cases", "referrals", "enforcement_reviews"] {
                 try await run("VACUUM ANALYZE \(table)")
             }
         }
-        var count = PostgresQuery(unsafeSQL: "SELECT count(*)::int8 FROM attendance_marks")
+        var count = PostgresQuery(unsafeSQL: "SELECT count(*)::int8 FROM mark_log")
         count.binds = PostgresBindings()
         for try await n in try await client.query(count, logger: logger).decode(Int.self) { return n }
         return 0
@@ -258,10 +275,11 @@ extension StoreTransaction {
     public func reportBenchSizes() async throws -> [(String, String)] {
         try await self.map(
             """
-            SELECT 'attendance_marks rows' AS what, to_char(reltuples::int8, 'FM999,999,999,999') AS size
-                FROM pg_class WHERE relname = 'attendance_marks'
-            UNION ALL SELECT 'table', pg_size_pretty(pg_table_size('attendance_marks'))
-            UNION ALL SELECT 'indexes', pg_size_pretty(pg_indexes_size('attendance_marks'))
+            WITH parts AS (SELECT inhrelid AS oid FROM pg_inherits WHERE inhparent = 'mark_log'::regclass)
+            SELECT 'mark_log rows' AS what, to_char(sum(c.reltuples)::int8, 'FM999,999,999,999') AS size
+                FROM pg_class c JOIN parts USING (oid) WHERE c.reltuples > 0
+            UNION ALL SELECT 'table', pg_size_pretty(sum(pg_table_size(oid))) FROM parts
+            UNION ALL SELECT 'indexes', pg_size_pretty(sum(pg_indexes_size(oid))) FROM parts
             """,
             "benchmark sizes"
         ) { row in (try row.get("what", as: String.self), try row.get("size", as: String.self)) }

@@ -133,16 +133,22 @@ extension StoreTransaction {
     /// sort small), then counted per enrolment (pupil, school), register code and category: a few
     /// rows per pupil from which attendance, absence rates and reasons all follow.
     ///
-    /// `marks_that_count` keeps, per `(upn, laestab, mark_date, session)`, the mark with the
-    /// latest `event_time`, ties the larger `event_id` (then `source`).
+    /// Reads `mark_log` (migration 9) by its keys in the order of its one index, so the "latest
+    /// mark per slot" step is an index-only scan of the year's partition with no sort; the
+    /// keys become text only for the few rows per pupil that `counted` keeps.
     private static let countedMarks = """
         counted AS MATERIALIZED (
-            SELECT m.upn, m.laestab, m.code, m.category, count(*) AS n
-            FROM marks_that_count m
-            WHERE m.mark_date BETWEEN $1 AND $2 AND (
-                $3::text IS NULL
-                OR ($3 = 'unassigned' AND NOT EXISTS (SELECT 1 FROM schools x WHERE x.laestab = m.laestab))
-                OR m.laestab IN (SELECT x.laestab FROM schools x WHERE x.district = $3))
+            SELECT frontdoor_upn_text(m.upn) AS upn, lpad(m.laestab::text, 7, '0') AS laestab, m.code,
+                frontdoor_mark_category(m.category) AS category, count(*) AS n
+            FROM (
+                SELECT DISTINCT ON (upn, laestab, mark_date, session) upn, laestab, code, category
+                FROM mark_log l
+                WHERE l.mark_date BETWEEN $1 AND $2 AND (
+                    $3::text IS NULL
+                    OR ($3 = 'unassigned' AND NOT EXISTS (SELECT 1 FROM schools x WHERE x.laestab::int4 = l.laestab))
+                    OR l.laestab IN (SELECT x.laestab::int4 FROM schools x WHERE x.district = $3))
+                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC
+            ) AS m
             GROUP BY m.upn, m.laestab, m.code, m.category
         )
         """

@@ -2,29 +2,87 @@ import Foundation
 import PostgresNIO
 
 extension StoreTransaction {
-    /// Stores mark events in one statement; an event already stored (same `source`, `eventId`)
-    /// is skipped. Returns how many were new.
+    /// Stores mark events; an event already stored (the same mark: `source`, `eventId` and
+    /// what it says) is skipped. Returns how many were new.
+    ///
+    /// Two statements: the batch's sources into `mark_sources`, then the marks into `mark_log`
+    /// (migration 9) in their compact form. A record whose UPN, session or category the mark log
+    /// cannot hold (never produced by the decoder) throws ``StoreError/Code/query``.
     public func insertMarks(_ marks: [MarkRecord]) async throws -> Int {
         guard !marks.isEmpty else { return 0 }
-        // Arrays cannot carry NULL elements through PostgresNIO's encoder, so "no minutes late"
-        // travels as -1 (never a real value) and becomes NULL again in SQL.
-        let minutesLate = marks.map { Int32(clamping: $0.minutesLate ?? -1) }
+        var upns: [Int64] = []
+        var laestabs: [Int32] = []
+        var sessions: [String] = []
+        var categories: [String] = []
+        var isUUID: [Bool] = []
+        var uuids: [UUID] = []
+        var texts: [String] = []
+        upns.reserveCapacity(marks.count)
+        laestabs.reserveCapacity(marks.count)
+        sessions.reserveCapacity(marks.count)
+        categories.reserveCapacity(marks.count)
+        isUUID.reserveCapacity(marks.count)
+        uuids.reserveCapacity(marks.count)
+        texts.reserveCapacity(marks.count)
+        for m in marks {
+            guard let upn = UPNKey.key(m.upn), let laestab = Int32(m.laestab), let session = MarkLogCodes.session(m.session),
+                let category = MarkLogCodes.category(m.category)
+            else { throw StoreError(code: .query, reason: "a mark the mark log cannot hold (UPN, LAESTAB, session or category)") }
+            upns.append(upn)
+            laestabs.append(laestab)
+            sessions.append(session)
+            categories.append(category)
+            // Arrays cannot carry NULL elements through PostgresNIO's encoder: a text id travels
+            // with the nil UUID and a UUID id with "", and a flag says which column holds it.
+            if let uuid = MarkLogCodes.canonicalUUID(m.eventId) {
+                isUUID.append(true)
+                uuids.append(uuid)
+                texts.append("")
+            } else {
+                isUUID.append(false)
+                uuids.append(Self.nilUUID)
+                texts.append(m.eventId)
+            }
+        }
+        let sources = marks.map(\.source)
+        try await self.execute(
+            """
+            INSERT INTO mark_sources (source) SELECT DISTINCT s FROM unnest(\(sources)::text[]) AS s ORDER BY 1
+            ON CONFLICT (source) DO NOTHING
+            """,
+            "insert mark sources"
+        )
+        // "No minutes late" travels as -1 (never a real value) and becomes NULL again in SQL.
+        let minutesLate = marks.map { Int16(clamping: $0.minutesLate ?? -1) }
         return try await self.count(
             """
-            INSERT INTO attendance_marks
-                (source, event_id, upn, laestab, mark_date, session, code, category, minutes_late, event_time)
-            SELECT s, i, u, l, d, se, c, ca, NULLIF(m, -1), t FROM unnest(
-                \(marks.map(\.source))::text[], \(marks.map(\.eventId))::text[], \(marks.map(\.upn))::text[],
-                \(marks.map(\.laestab))::text[], \(marks.map(\.date))::date[], \(marks.map(\.session))::text[],
-                \(marks.map(\.code))::text[], \(marks.map(\.category))::text[], \(minutesLate)::int4[],
-                \(marks.map(\.eventTime))::timestamptz[]
-            ) AS x(s, i, u, l, d, se, c, ca, m, t)
-            ON CONFLICT (source, event_id) DO NOTHING
+            INSERT INTO mark_log
+                (upn, laestab, mark_date, event_time, source_id, event_uuid, session, category, minutes_late, code, event_text)
+            SELECT x.u, x.l, x.d, x.t, s.source_id, CASE WHEN x.f THEN x.g END, x.se::"char", x.ca::"char",
+                NULLIF(x.m, -1), x.c, CASE WHEN NOT x.f THEN x.i END
+            FROM unnest(
+                \(upns)::int8[], \(laestabs)::int4[], \(marks.map(\.date))::date[], \(marks.map(\.eventTime))::timestamptz[],
+                \(sources)::text[], \(uuids)::uuid[], \(sessions)::text[], \(categories)::text[], \(minutesLate)::int2[],
+                \(marks.map(\.code))::text[], \(isUUID)::bool[], \(texts)::text[]
+            ) AS x(u, l, d, t, so, g, se, ca, m, c, f, i)
+            JOIN mark_sources s ON s.source = x.so
+            ON CONFLICT DO NOTHING
             RETURNING 1
             """,
             "insert marks"
         )
     }
+
+    /// Stands for "no UUID id" in ``insertMarks(_:)``'s arrays.
+    static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// The mark log's columns as ``MarkRecord/init(row:)`` reads them (`m` is `mark_log`).
+    static let markColumns = """
+        frontdoor_mark_source(m.source_id) AS source, coalesce(m.event_uuid::text, m.event_text) AS event_id,
+        frontdoor_upn_text(m.upn) AS upn, lpad(m.laestab::text, 7, '0') AS laestab, m.mark_date,
+        CASE m.session WHEN 'A' THEN 'AM' ELSE 'PM' END AS session, m.code, frontdoor_mark_category(m.category) AS category,
+        m.minutes_late::int4 AS minutes_late, m.event_time
+        """
 
     /// The marks that count for one pupil between two dates (both inclusive): for each
     /// `(laestab, date, session)`, the mark with the latest `eventTime`, ties broken by the
@@ -33,24 +91,48 @@ extension StoreTransaction {
         try await self.marksThatCount(upns: [upn], from: start, through: end)[upn] ?? []
     }
 
-    /// ``marksThatCount(upn:from:through:)`` for many pupils in one query, keyed by UPN
-    /// (pupils without marks are absent).
+    /// ``marksThatCount(upn:from:through:)`` for many pupils, a statement per
+    /// ``marksThatCountChunk`` of them, keyed by UPN (pupils without marks are absent).
     public func marksThatCount(
         upns: [String], from start: StoreDate, through end: StoreDate
     ) async throws
         -> [String: [MarkRecord]]
     {
-        guard !upns.isEmpty else { return [:] }
+        let keys = upns.compactMap(UPNKey.key)
+        guard !keys.isEmpty else { return [:] }
+        // A statement per 500 pupils: a year of marks each is 200,000 rows, well inside the
+        // statement timeout, whatever the batch size (5,000 pupils at once onto 150 school days
+        // each ran past 30 s on the shared machine, and the batch was retried for ever).
+        var result: [String: [MarkRecord]] = [:]
+        for first in stride(from: 0, to: keys.count, by: Self.marksThatCountChunk) {
+            let chunk = Array(keys[first..<min(first + Self.marksThatCountChunk, keys.count)])
+            for (upn, marks) in try await self.marksThatCount(keys: chunk, from: start, through: end) {
+                result[upn] = marks
+            }
+        }
+        return result
+    }
+
+    /// Pupils per statement of ``marksThatCount(upns:from:through:)``.
+    static let marksThatCountChunk = 500
+
+    private func marksThatCount(
+        keys: [Int64], from start: StoreDate, through end: StoreDate
+    ) async throws
+        -> [String: [MarkRecord]]
+    {
+        // In the index's order (mark_log_that_count_idx), so no sort: each slot's latest mark
+        // first. Between marks of the same instant the larger id wins (UUIDs compare as their
+        // text does); a non-UUID id wins over a UUID id, and then the later-registered source.
         let marks = try await self.map(
             """
-            SELECT * FROM (
-                SELECT DISTINCT ON (upn, laestab, mark_date, session)
-                    source, event_id, upn, laestab, mark_date, session, code, category, minutes_late, event_time
-                FROM attendance_marks
-                WHERE upn = ANY(\(upns)::text[]) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_id DESC, source DESC
-            ) AS latest
-            ORDER BY upn, mark_date, session, laestab
+            SELECT \(unescaped: Self.markColumns) FROM (
+                SELECT DISTINCT ON (upn, laestab, mark_date, session) *
+                FROM mark_log
+                WHERE upn = ANY(\(keys)::int8[]) AND mark_date BETWEEN \(start) AND \(end)
+                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC
+            ) AS m
+            ORDER BY m.upn, m.mark_date, m.session, m.laestab
             """,
             "load marks that count",
             MarkRecord.init(row:)
@@ -61,13 +143,14 @@ extension StoreTransaction {
     /// Counts one pupil's marks that count between two dates by ``MarkRecord/category``.
     /// Categories without marks are absent.
     public func categoryTotals(upn: String, from start: StoreDate, through end: StoreDate) async throws -> [String: Int] {
+        guard let key = UPNKey.key(upn) else { return [:] }
         let pairs = try await self.map(
             """
-            SELECT category, count(*)::int8 AS n FROM (
+            SELECT frontdoor_mark_category(category) AS category, count(*)::int8 AS n FROM (
                 SELECT DISTINCT ON (laestab, mark_date, session) category
-                FROM attendance_marks
-                WHERE upn = \(upn) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY laestab, mark_date, session, event_time DESC, event_id DESC, source DESC
+                FROM mark_log
+                WHERE upn = \(key) AND mark_date BETWEEN \(start) AND \(end)
+                ORDER BY laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC
             ) AS latest
             GROUP BY category
             """,

@@ -57,7 +57,8 @@ extension StoreTransaction {
             let n = try await self.map(query, "purge \(table)") { row in try row.get("n", as: Int.self) }.first ?? 0
             steps.append(PurgeStep(table: table, action: action, rows: n))
         }
-        try await step("attendance_marks", "delete", "DELETE FROM attendance_marks WHERE mark_date < $1", c.marksBefore)
+        // By date, so whole academic-year partitions of the mark log (migration 9) empty at once.
+        try await step("attendance_marks", "delete", "DELETE FROM mark_log WHERE mark_date < $1", c.marksBefore)
         // A state's window holds marks: it goes with them once its latest is past the marks' retention.
         try await step("enrolment_states", "delete", "DELETE FROM enrolment_states WHERE latest < $1", c.marksBefore)
         try await step(
@@ -117,7 +118,7 @@ extension StoreTransaction {
             "pupils", "delete",
             """
             DELETE FROM pupils p WHERE $1::bool
-                AND NOT EXISTS (SELECT 1 FROM attendance_marks m WHERE m.upn = p.upn)
+                AND NOT EXISTS (SELECT 1 FROM mark_log m WHERE m.upn = frontdoor_upn_key(p.upn))
                 AND NOT EXISTS (SELECT 1 FROM enrolment_states s WHERE s.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM pupil_year_attendance y WHERE y.upn = p.upn)
                 AND NOT EXISTS (SELECT 1 FROM exclusions x WHERE x.upn = p.upn)
@@ -151,7 +152,7 @@ extension StoreTransaction {
                     'upn', $1::text,
                     'pupil', (SELECT row_to_json(p) FROM pupils p WHERE p.upn = $1),
                     'attendanceMarks', (SELECT coalesce(json_agg(m ORDER BY m.mark_date, m.session, m.event_time), '[]'::json)
-                        FROM attendance_marks m WHERE m.upn = $1),
+                        FROM (SELECT \(Self.markColumns) FROM mark_log m WHERE m.upn = frontdoor_upn_key($1)) AS m),
                     'attendanceYears', (SELECT coalesce(json_agg(y ORDER BY y.academic_year), '[]'::json)
                         FROM pupil_year_attendance y WHERE y.upn = $1),
                     'enrolmentStates', (SELECT coalesce(json_agg(s ORDER BY s.laestab), '[]'::json)
