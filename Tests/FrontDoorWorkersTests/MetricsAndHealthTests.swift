@@ -95,7 +95,7 @@ struct MetricsAndHealthTests {
                 // Batches now fail for a reason that is not one event's (a column renamed under the
                 // worker): it retries with partition 0 paused while three more marks arrive, one
                 // per produce, so each is a record batch of its own and Tansu's high watermark is exact.
-                _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late TO minutes_late_gone")
+                _ = try await db.rows("ALTER TABLE mark_log RENAME COLUMN minutes_late TO minutes_late_gone")
                 var more: [KafkaDeliveryReport] = []
                 for m in marks("mh-c", 3, serial: 63, partition: 0, to: pipeline) { more += try await Pipeline.produce([m]) }
                 try await eventually("the lag of partition 0 to show the 3 waiting marks", timeout: .seconds(60)) {
@@ -108,7 +108,7 @@ struct MetricsAndHealthTests {
                 #expect(sample(whileFailing, "frontdoor_consumer_lag", w + [("topic", topic), ("partition", "1")]) == 0)
                 #expect(sample(whileFailing, "frontdoor_events_consumed_total", w + [("topic", topic)]) == 8, "nothing committed meanwhile")
 
-                _ = try await db.rows("ALTER TABLE attendance_marks RENAME COLUMN minutes_late_gone TO minutes_late")
+                _ = try await db.rows("ALTER TABLE mark_log RENAME COLUMN minutes_late_gone TO minutes_late")
                 try await pipeline.waitUntilConsumed(db, worker: "attendance", ends: Pipeline.endOffsets(more))
                 try await eventually("the lag of partition 0 to fall back to 0", timeout: .seconds(30)) {
                     let lines = try await listener.samples()

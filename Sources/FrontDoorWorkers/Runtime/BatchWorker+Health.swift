@@ -27,8 +27,17 @@ extension BatchWorker: HealthReporting {
     public func refreshMetrics() async {
         let worker = [("worker", handler.name)]
         metrics.metrics.gauge(MetricName.pollLoopLastTurn, worker).record(pulse.lastTurnUnixTime)
-        metrics.metrics.gauge(MetricName.workerReady, worker).record(await readinessProblem() == nil ? 1 : 0)
+        // The readiness probe (up to one probe timeout while PostgreSQL is away) runs beside the
+        // lag query, so a scrape waits for the slower of the two, not their sum.
+        async let problem = readinessProblem()
         await handler.refreshMetrics()
+        await refreshLag()
+        metrics.metrics.gauge(MetricName.workerReady, worker).record(await problem == nil ? 1 : 0)
+    }
+
+    /// Per-partition lag: the partitions' end offsets (one ListOffsets request per leader)
+    /// minus the next offsets stored in PostgreSQL.
+    func refreshLag() async {
         guard let consumer = currentConsumer.withLock({ $0 }) else { return }
         // One query at a time: scrapes that come while the broker is slow keep the last figures
         // rather than queue up behind it.

@@ -24,11 +24,13 @@ extension NotificationRelay: HealthReporting {
     public func refreshMetrics() async {
         let worker = [("worker", "relay")]
         metrics.gauge(MetricName.pollLoopLastTurn, worker).record(pulse.lastTurnUnixTime)
-        metrics.gauge(MetricName.workerReady, worker).record(await readinessProblem() == nil ? 1 : 0)
-        let backlog = await withProbeTimeout { [database] in
+        // Side by side, so a scrape while PostgreSQL is away takes one probe timeout, not two.
+        async let problem = readinessProblem()
+        async let backlog = withProbeTimeout { [database] in
             try await database.withTransaction(readOnly: true) { tx in try await tx.unsentBacklog() }
         }
-        if let backlog {
+        metrics.gauge(MetricName.workerReady, worker).record(await problem == nil ? 1 : 0)
+        if let backlog = await backlog {
             metrics.gauge(MetricName.outboxBacklog).record(backlog.count)
             metrics.gauge(MetricName.outboxOldestAge).record(backlog.oldestAgeSeconds)
         }

@@ -50,7 +50,7 @@ struct HTTPAnswer: Sendable, CustomStringConvertible {
 
 /// A plain HTTP/1.1 `GET` to 127.0.0.1:`port` with `Connection: close`, on a thread of its own
 /// (a few lines of sockets, so the tests need no HTTP client package).
-func httpGet(port: Int, path: String, timeout: Duration = .seconds(5)) async throws -> HTTPAnswer {
+func httpGet(port: Int, path: String, timeout: Duration = .seconds(10)) async throws -> HTTPAnswer {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             continuation.resume(with: Result { try blockingGet(port: port, path: path, timeout: timeout) })
