@@ -161,7 +161,7 @@ let package = Package(
         // no Docker engine or cluster runs here.
         .testTarget(
             name: "DeployTests",
-            dependencies: ["FrontDoorWorkers", "FrontDoorConfig", "FrontDoorDomain", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FrontDoorWorkers", "FrontDoorGateway", "FrontDoorConfig", "FrontDoorDomain", .product(name: "Yams", package: "Yams")]
         ),
     ]
 )

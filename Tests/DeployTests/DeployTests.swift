@@ -1,6 +1,7 @@
 import Foundation
 import FrontDoorConfig
 import FrontDoorDomain
+import FrontDoorGateway
 import FrontDoorWorkers
 import Testing
 import Yams
@@ -11,7 +12,9 @@ import Yams
 /// each consumer worker, each process has its own Kafka principal with exactly the ACLs its code
 /// needs, each Early Help Unit of `Config/districts.csv` reads its own topic and nothing else,
 /// every container runs non-root on a read-only filesystem, images are pinned, and every metric
-/// the alert rules name exists in `Sources/`.
+/// the alert rules name exists in `Sources/`. The gateway likewise: its port and settings from
+/// `GatewaySettings`, probes on a path its router serves, and a principal that writes exactly the
+/// topics its `EventRouting` publishes to and reads none.
 @Suite struct DeployTests {
     // MARK: - The code's side
 
@@ -20,6 +23,9 @@ import Yams
 
     /// The workers' HTTP listener port when `FRONTDOOR_HTTP_PORT` is unset (WorkerSettings).
     static let defaultHTTPPort = WorkerSettings(environment: [:]).httpPort
+
+    /// The gateway's port when `FRONTDOOR_GATEWAY_PORT` is unset (GatewaySettings).
+    static let defaultGatewayPort = GatewaySettings(environment: [:]).port
 
     static func text(_ path: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
@@ -53,6 +59,12 @@ import Yams
         let allTopics: [String]
         /// `frontdoor worker <kind>`'s kinds.
         let workerKinds: [String]
+        /// Each input event type (an `InputEvent` case) → the topic the gateway publishes it to:
+        /// the published sample of each type (contract/samples) decoded and routed by the gateway's
+        /// own `EventRouting`.
+        let gatewayRoutes: [String: String]
+        /// The paths the gateway answers `GET` on (its router, Sources/FrontDoorGateway).
+        let gatewayGetPaths: Set<String>
 
         init() throws {
             config = try ConfigLoader(directory: DeployTests.root.appendingPathComponent("Config")).load()
@@ -64,6 +76,43 @@ import Yams
             unitIds = config.units.unitIds
             allTopics = TopicPlan(topics: settings.topics, unitIds: unitIds, inputPartitions: 6, outputPartitions: 3).all.map(\.0)
             workerKinds = try CommandTree.workerKinds()
+            var routes: [String: String] = [:]
+            let routing = EventRouting(topics: settings.topics)
+            for file in try DeployTests.files(in: "contract/samples", suffix: ".json") {
+                let bytes = Array(try DeployTests.text(file).utf8)
+                // Output events (notifications, reviews) are not input events: the decoder refuses them.
+                guard case .success(let event) = EventDecoder.decode(structured: bytes, calendar: config.calendar) else { continue }
+                routes[Self.caseName(event)] = routing.route(event).topic
+            }
+            gatewayRoutes = routes
+            var paths = Set<String>()
+            for file in try DeployTests.files(in: "Sources/FrontDoorGateway", suffix: ".swift") {
+                let text = try DeployTests.text(file)
+                let regex = try NSRegularExpression(pattern: #"router\.get\("([^"]+)""#)
+                for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    if let r = Range(match.range(at: 1), in: text) { paths.insert(String(text[r])) }
+                }
+            }
+            gatewayGetPaths = paths
+        }
+
+        /// Every `InputEvent` case. The switch below is exhaustive, so a new case does not compile
+        /// until it is named here (and then needs a sample in contract/samples).
+        static let inputCases: Set<String> = [
+            "attendanceMark", "exclusionIssued", "exclusionRescinded", "referralReceived", "referralResolved",
+            "enforcementDecision", "rollChange",
+        ]
+
+        static func caseName(_ event: InputEvent) -> String {
+            switch event {
+            case .attendanceMark: "attendanceMark"
+            case .exclusionIssued: "exclusionIssued"
+            case .exclusionRescinded: "exclusionRescinded"
+            case .referralReceived: "referralReceived"
+            case .referralResolved: "referralResolved"
+            case .enforcementDecision: "enforcementDecision"
+            case .rollChange: "rollChange"
+            }
         }
     }
 
@@ -262,7 +311,8 @@ import Yams
                 runs.append(("\(file) \(container["name"] ?? "")", Self.strings(container["args"])))
             }
         }
-        #expect(runs.count >= 12, "init (2), four compose workers, four Deployments, the Job's two containers, the CronJob")
+        // init (2), four compose workers and the gateway, four Deployments and the gateway's, the Job's two containers, the CronJob.
+        #expect(runs.count >= 14)
         for (what, arguments) in runs {
             #expect(tree.problem(arguments) == nil, "\(what): \(tree.problem(arguments) ?? "")")
         }
@@ -294,6 +344,9 @@ import Yams
         }
         // The checker sees a wrong name.
         #expect(try Self.unknownVariables(in: "FRONTDOOR_BATCH_SIZ=1 FRONTDOOR_KAFKA_SASL_USERNAME=x") == ["FRONTDOOR_BATCH_SIZ"])
+        // The gateway's variables are checked with the workers' list: every one it reads is on it.
+        let missing = GatewaySettings.environmentVariables.subtracting(WorkerSettings.environmentVariables)
+        #expect(missing.isEmpty, "GatewaySettings reads \(missing.sorted()), which WorkerSettings.environmentVariables does not list")
     }
 
     @Test("probes, health checks and scrapes use the workers' HTTP port and health paths")
@@ -302,7 +355,8 @@ import Yams
         #expect(portInSources, "\(Self.defaultHTTPPort) in Sources/")
         let code = try Code()
         var deployments = 0
-        for (file, doc) in try Self.kubernetes() where Self.kind(doc) == "Deployment" {
+        // The workers' Deployments (the gateway's: gatewayManifests).
+        for (file, doc) in try Self.kubernetes() where Self.kind(doc) == "Deployment" && Self.name(doc).hasPrefix("worker-") {
             deployments += 1
             let container = try #require(Self.firstContainer(doc), "\(file)")
             let ports = Self.list(container["ports"])
@@ -395,7 +449,7 @@ import Yams
     func gracefulShutdownFitsTheGracePeriods() throws {
         let limit = WorkerSettings.maximumGracefulShutdownDuration
         var periods: [(String, Duration)] = []
-        for (name, service) in try Self.composeServices() where Self.strings(service["command"]).first == "worker" {
+        for (name, service) in try Self.composeServices() where ["worker", "gateway"].contains(Self.strings(service["command"]).first ?? "") {
             // Compose's default is 10 s; ours are written as "<n>s".
             let text = try #require(service["stop_grace_period"] as? String, "\(name): stop_grace_period")
             let seconds = try #require(Int(text.dropLast()), "\(name): \(text)")
@@ -406,7 +460,7 @@ import Yams
             let grace = try #require(Self.podSpec(doc)?["terminationGracePeriodSeconds"] as? Int, "\(file)")
             periods.append((file, .seconds(grace)))
         }
-        #expect(periods.count >= 8, "four compose services and four Deployments")
+        #expect(periods.count >= 10, "four compose workers and the gateway, four Deployments and the gateway's")
         for (what, period) in periods {
             // Leave the process a few seconds to close the producer and exit after the services stop.
             #expect(limit + .seconds(5) <= period, "\(what): grace \(period), graceful shutdown up to \(limit)")
@@ -436,7 +490,9 @@ import Yams
         #expect(user.flatMap { Int($0) }.map { $0 > 0 } == true, "a numeric non-root USER last (Kubernetes' runAsNonRoot checks the number)")
         #expect(text.contains(#"ENTRYPOINT ["/usr/local/bin/frontdoor"]"#))
         #expect(text.contains("COPY Config"))
-        #expect(text.contains("EXPOSE \(Self.defaultHTTPPort)"))
+        let exposed = text.split(separator: "\n").filter { $0.hasPrefix("EXPOSE ") }.flatMap { $0.split(separator: " ").dropFirst() }
+        #expect(exposed.contains("\(Self.defaultHTTPPort)"), "the workers' HTTP port")
+        #expect(exposed.contains("\(Self.defaultGatewayPort)"), "the gateway's port")
     }
 
     // MARK: - Kubernetes
@@ -515,6 +571,18 @@ import Yams
         #expect(checked >= 7, "four workers, migrate and topics, purge")
     }
 
+    /// The Secret a file path of a container is mounted from (with the item the path names), or nil.
+    static func secretFile(_ path: String, container: Node, pod: Node) -> (secret: String, readOnly: Bool)? {
+        guard let mount = list(container["volumeMounts"]).first(where: { path.hasPrefix("\($0["mountPath"] as? String ?? "")/") }),
+            let volume = list(pod["volumes"]).first(where: { $0["name"] as? String == mount["name"] as? String }),
+            let secret = map(volume["secret"])["secretName"] as? String
+        else { return nil }
+        let file = String(path.dropFirst((mount["mountPath"] as? String ?? "").count + 1))
+        let items = list(map(volume["secret"])["items"])
+        guard items.isEmpty || items.contains(where: { $0["path"] as? String == file }) else { return nil }
+        return (secret, mount["readOnly"] as? Bool == true)
+    }
+
     @Test("secrets are referenced, never written: no Secret manifests, every credential from a secretKeyRef")
     func secretsReferenced() throws {
         for (file, doc) in try Self.kubernetes() {
@@ -524,6 +592,11 @@ import Yams
                 for variable in Self.list(container["env"]) {
                     let name = variable["name"] as? String ?? ""
                     guard ["PASSWORD", "_KEY", "DATABASE_URL"].contains(where: name.contains) else { continue }
+                    // A path to a file of a Secret mounted read-only (the gateway's TLS key) is a reference too.
+                    if let path = variable["value"] as? String, let mounted = Self.secretFile(path, container: container, pod: pod) {
+                        #expect(mounted.readOnly, "\(file): \(name): \(mounted.secret) mounted read-only")
+                        continue
+                    }
                     #expect(variable["value"] == nil, "\(file): \(name) written in the manifest")
                     #expect(Self.map(Self.map(variable["valueFrom"])["secretKeyRef"])["name"] != nil, "\(file): \(name) from a Secret")
                 }
@@ -670,6 +743,7 @@ import Yams
         }
         for kind in code.workerKinds { #expect(logins["worker \(kind)"] == "frontdoor-\(kind)", "worker \(kind)") }
         #expect(logins["topics create"] == "frontdoor-admin")
+        #expect(logins["gateway"] == "frontdoor-gateway")
     }
 
     @Test("each Early Help Unit of districts.csv has its topic and a principal that reads that topic only, and no DLQ")
@@ -705,6 +779,99 @@ import Yams
         let loose = Principal(
             name: "eh-x", authentication: "", acls: [.init(type: "topic", name: "frontdoor.early-help.", prefix: true, operations: ["Read"])])
         #expect(loose.topics(.read, among: topics).count == code.unitIds.count)
+    }
+
+    // MARK: - The gateway
+
+    /// The string values of a container's `env` (or a Compose `environment` mapping).
+    static func values(_ env: [Node]) -> [String: String] {
+        var values: [String: String] = [:]
+        for variable in env {
+            if let name = variable["name"] as? String, let value = variable["value"] as? String { values[name] = value }
+        }
+        return values
+    }
+
+    @Test("kubernetes: the gateway's Deployment, Service and PDB: HTTPS on its port with a read-only Secret, probes on a path it serves")
+    func gatewayManifests() throws {
+        let code = try Code()
+        #expect(code.gatewayGetPaths.contains("/refer"), "the checker reads the router: \(code.gatewayGetPaths)")
+        let docs = try Self.kubernetes()
+        let d = try #require(docs.first { Self.kind($0.doc) == "Deployment" && Self.name($0.doc) == "gateway" }, "Deployment gateway").doc
+        let labels = Self.map(Self.map(Self.map(Self.map(d["spec"])["template"])["metadata"])["labels"])
+        #expect(labels["app"] as? String == "frontdoor", "the namespace's app label")
+        #expect(labels["worker"] == nil, "the workers' scrape, alerts and `worker` label are not the gateway's")
+        let pod = try #require(Self.podSpec(d))
+        let container = try #require(Self.firstContainer(d))
+        #expect(Self.strings(container["args"]) == ["gateway"])
+        // The settings as the process reads them from its environment.
+        let settings = GatewaySettings(environment: Self.values(Self.list(container["env"])))
+        #expect(settings.host == "0.0.0.0", "reachable by the Service and the kubelet")
+        #expect(settings.usesTLS, "HTTPS only in the cluster")
+        let ports = Self.list(container["ports"])
+        let port = try #require(ports.first { $0["containerPort"] as? Int == settings.port }, "a container port \(settings.port)")
+        let portName = try #require(port["name"] as? String)
+        // No /metrics on the gateway, so its port must not be the one Prometheus's pod scrape keeps.
+        #expect(!code.gatewayGetPaths.contains("/metrics") && portName != "metrics")
+        // The certificate and the key: files of the Secret frontdoor-gateway-tls under a read-only mount.
+        for path in [settings.tlsCertificatePath, settings.tlsKeyPath].compactMap({ $0 }) {
+            let mounted = try #require(Self.secretFile(path, container: container, pod: pod), "\(path) is a file of a mounted Secret")
+            #expect(mounted.secret == "frontdoor-gateway-tls" && mounted.readOnly, "\(path): \(mounted)")
+        }
+        // It serves no health path: the probes GET a path its router answers, over its scheme and port.
+        for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+            let get = Self.map(Self.map(container[probe])["httpGet"])
+            #expect(code.gatewayGetPaths.contains(get["path"] as? String ?? ""), "\(probe): \(get["path"] ?? "no path") is served")
+            #expect(get["port"] as? Int == settings.port || get["port"] as? String == portName, "\(probe) port")
+            #expect(get["scheme"] as? String == (settings.usesTLS ? "HTTPS" : "HTTP"), "\(probe) scheme")
+        }
+        let resources = Self.map(container["resources"])
+        for part in ["requests", "limits"] {
+            #expect(Self.map(resources[part])["cpu"] != nil && Self.map(resources[part])["memory"] != nil, "gateway: \(part)")
+        }
+        // The Service reaches the gateway's pods, and only them, on its port.
+        let matches = { (selector: Node, labels: Node) in selector.allSatisfy { labels[$0.key] as? String == $0.value as? String } }
+        let service = try #require(docs.first { Self.kind($0.doc) == "Service" && Self.name($0.doc) == "gateway" }, "Service gateway").doc
+        let selector = Self.map(Self.map(service["spec"])["selector"])
+        #expect(!selector.isEmpty && matches(selector, labels))
+        for (file, other) in docs where Self.kind(other) == "Deployment" && Self.name(other) != "gateway" {
+            #expect(!matches(selector, Self.map(Self.map(Self.map(Self.map(other["spec"])["template"])["metadata"])["labels"])), "\(file)")
+        }
+        let servicePorts = Self.list(Self.map(service["spec"])["ports"])
+        #expect(!servicePorts.isEmpty)
+        #expect(servicePorts.allSatisfy { $0["targetPort"] as? String == portName || $0["targetPort"] as? Int == settings.port })
+        let pdb = try #require(docs.first { Self.kind($0.doc) == "PodDisruptionBudget" && Self.name($0.doc) == "gateway" }, "PDB gateway").doc
+        #expect(matches(Self.map(Self.map(Self.map(pdb["spec"])["selector"])["matchLabels"]), labels))
+        #expect(Self.map(pdb["spec"])["maxUnavailable"] as? Int == 1)
+    }
+
+    @Test("compose: the gateway service runs `frontdoor gateway` on its port, checked on a path it serves")
+    func gatewayCompose() throws {
+        let code = try Code()
+        let gateway = try #require(try Self.composeServices()["gateway"], "compose service gateway")
+        #expect(Self.strings(gateway["command"]) == ["gateway"])
+        let settings = GatewaySettings(environment: Self.map(gateway["environment"]).compactMapValues { $0 as? String })
+        #expect(settings.host == "0.0.0.0", "reachable through the published port")
+        let check = try #require(Self.strings(Self.map(gateway["healthcheck"])["test"]).last)
+        let base = "\(settings.usesTLS ? "https" : "http")://127.0.0.1:\(settings.port)"
+        #expect(check.hasPrefix(base) && code.gatewayGetPaths.contains(String(check.dropFirst(base.count))), "\(check)")
+        #expect(Self.strings(gateway["ports"]).contains { $0.hasSuffix(":\(settings.port)") }, "publishes \(settings.port)")
+        #expect(Self.strings(gateway["ports"]).allSatisfy { $0.hasPrefix("127.0.0.1:") }, "plain HTTP: on the host's loopback only")
+        #expect(Self.map(Self.map(gateway["depends_on"])["init"])["condition"] as? String == "service_completed_successfully")
+    }
+
+    @Test("the gateway's principal writes every topic its EventRouting publishes to, reads none and joins no group")
+    func gatewayPrincipal() throws {
+        let code = try Code()
+        #expect(Set(code.gatewayRoutes.keys) == Code.inputCases, "a sample of every input event type decodes and is routed")
+        let published = Set(code.gatewayRoutes.values)
+        #expect(published.isSubset(of: Set(code.settings.topics.inputs)), "the gateway publishes to input topics only")
+        let user = try #require(try Self.kafkaUsers()["frontdoor-gateway"], "KafkaUser frontdoor-gateway")
+        #expect(user.topics(.read, among: code.allTopics).isEmpty, "the gateway reads no topic")
+        #expect(!user.acls.contains { $0.type == "group" }, "and joins no consumer group")
+        #expect(user.topics(.write, among: code.allTopics) == published, "it writes exactly the topics it routes to")
+        #expect(user.topics(.describe, among: code.allTopics).isSuperset(of: published))
+        #expect(user.acls.contains { $0.type == "cluster" && $0.operations.contains("IdempotentWrite") }, "the idempotent producer")
     }
 
     // MARK: - Prometheus
