@@ -131,7 +131,8 @@ struct DLQ: AsyncParsableCommand {
                 return
             }
             let producer = try KafkaProducer(configuration: console.settings.producerConfiguration(clientID: "frontdoor-dlq-replay"))
-            let database = try FrontDoorDatabase(url: console.settings.databaseURL, logger: DLQ.quietLogger("frontdoor.dlq.store", .error))
+            let database = FrontDoorDatabase(
+                configuration: try console.settings.databaseConfiguration(), logger: DLQ.quietLogger("frontdoor.dlq.store", .error))
             let result = try await withThrowingTaskGroup(of: DeadLetterConsole.ReplayResult?.self) { group in
                 group.addTask {
                     await database.run()

@@ -16,7 +16,7 @@ func withGovernanceDatabase<R: Sendable>(
     _ settings: WorkerSettings, _ body: @escaping @Sendable (FrontDoorDatabase) async throws -> R
 ) async throws -> R {
     let logger = LogSetup.logger("frontdoor.governance", atLeast: .error)
-    let database = try FrontDoorDatabase(url: settings.databaseURL, logger: logger)
+    let database = FrontDoorDatabase(configuration: try settings.databaseConfiguration(), logger: logger)
     return try await withThrowingTaskGroup(of: R?.self) { group in
         group.addTask {
             await database.run()

@@ -34,6 +34,16 @@ struct SecuredConnectionTests {
             let exit = try await migrate.waitForExit(timeout: .seconds(90))
             #expect(exit.status == 0, "migrate over verify-full: \(migrate.logTail)")
             #expect(!migrate.log.contains(cluster.password), "the password is never printed")
+
+            // `frontdoor purge` (the nightly CronJob; a dry run) with the same settings: the
+            // governance commands once opened the database from the URL alone and so ignored
+            // FRONTDOOR_DATABASE_SSLROOTCERT, failing verify-full against a private CA.
+            let purge = try WorkerProcess(
+                ["purge"], name: "purge-tls",
+                environment: ["FRONTDOOR_DATABASE_URL": cluster.url("sslmode=verify-full"), "FRONTDOOR_DATABASE_SSLROOTCERT": cluster.caFile])
+            defer { purge.cleanUp() }
+            let purgeExit = try await purge.waitForExit(timeout: .seconds(90))
+            #expect(purgeExit.status == 0, "purge over verify-full: \(purge.logTail)")
         }
     }
 
