@@ -141,9 +141,10 @@ case "${1:-}" in
   # A second Tansu that requires SASL authentication (SCRAM-SHA-256/512) before any request but
   # ApiVersions and the SASL handshake, for the secured-connection tests:
   #   stack.sh kafka-scram-up PORT | kafka-scram-down PORT
-  # Tansu keeps SCRAM users in its storage and creates them (`tansu user create`) only over an
-  # authenticated connection; with the in-memory storage no user can exist, so every client is
-  # refused: the tests check that frontdoor's clients attempt SCRAM and fail clearly.
+  # Tansu 0.6.0's memory:// and s3:// storage keeps no SCRAM users (`tansu user create` answers
+  # success and stores nothing; a login is answered unknown-user without a look at the storage),
+  # and this build has no postgres storage, the one that does: every client is refused, and the
+  # tests check that frontdoor's clients attempt SCRAM and fail clearly.
   kafka-scram-up)
     port=${2:?port}; pidfile="$STATE/tansu-scram-$port.pid"; mkdir -p "$STATE/tansu"
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "127.0.0.1:$port"; exit 0; fi
