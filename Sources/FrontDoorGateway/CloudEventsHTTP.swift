@@ -43,12 +43,17 @@ public enum CloudEventsHTTP {
     /// A binary-mode request as a Kafka binary-mode record: each `ce-<name>` header becomes
     /// `ce_<name>` and `content-type` stays, so the decoder applies exactly the rules it applies
     /// to a record from the broker.
+    ///
+    /// The HTTP binding (§3.1.3.2) percent-encodes a `ce-*` value's space, `"`, `%` and every
+    /// character outside printable ASCII, so the value is percent-decoded (as UTF-8) first; a
+    /// value whose `%` starts no valid escape stays as sent, and the decoder judges it.
     public static func binaryCandidate(headers: [(name: String, value: String)], body: [UInt8]) -> Candidate {
         var out: [(key: String, value: [UInt8]?)] = []
         for h in headers {
             let name = h.name.lowercased()
             if name.hasPrefix("ce-") {
-                out.append((key: "ce_" + name.dropFirst(3), value: Array(h.value.utf8)))
+                let value = h.value.removingPercentEncoding ?? h.value
+                out.append((key: "ce_" + name.dropFirst(3), value: Array(value.utf8)))
             } else if name == "content-type" {
                 out.append((key: "content-type", value: Array(h.value.utf8)))
             }
