@@ -139,7 +139,8 @@ public enum AttendanceBenchData {
                     done += 1
                     states += n
                     if done % 20 == 0 || done == chunks.count {
-                        progress("rule state: \(done) of \(chunks.count) chunks, \(states) enrolment states, \(Self.seconds(start.duration(to: clock.now))) s")
+                        let seconds = Self.seconds(start.duration(to: clock.now))
+                        progress("rule state: \(done) of \(chunks.count) chunks, \(states) enrolment states, \(seconds) s")
                     }
                     if next < chunks.count { add() }
                 }
