@@ -113,7 +113,19 @@ extension Bench {
                     let rate = try await run.workerPhase(
                         "history", topic: topic, expected: morningMarks.count, replicas: 1,
                         prepare: { db in
-                            let n = try await history.load(into: db) { run.progress("  " + $0) }
+                            // The rule state the history implies, as the worker stores it for a
+                            // pupil it meets with no state: its recompute, in this process.
+                            let handler = AttendanceHandler(config: config, settings: settings)
+                            let through = days.dropLast().last ?? morning
+                            let n = try await history.load(
+                                into: db,
+                                ruleState: { upns, tx in
+                                    try await handler.storeRecomputedStates(
+                                        upns: upns.compactMap { try? UPN(validating: $0) }, firstYear: year, through: through, in: tx)
+                                },
+                                progress: { text in
+                                    run.progress("  " + text)
+                                })
                             run.line("history: \(n) marks over \(days.count - 1) school days stored before the morning")
                         },
                         after: { db in

@@ -81,6 +81,55 @@ struct AttendanceFoldTests {
         }
     }
 
+    @Test("bench attendance's generated history holds the states and totals the worker stores for the same marks, day by day")
+    func benchHistoryStateEqualsWorkerBuilt() async throws {
+        let schools = [TestEnvironment.school(in: "Ashford"), TestEnvironment.school(in: "Dover")]
+        let pupils = (0..<12).map { Events.upn(schools[$0 % 2], serial: 100 + $0) }
+        // More marked days than the window (10), so each state has a checkpoint and a window.
+        let days = Events.markDays(from: Events.date("2026-09-07"), count: 24)
+        let history = AttendanceBenchData.History(
+            pupils: pupils, schools: schools.map(\.laestab.value), days: days.map(StoreDate.init), academicYear: "2026/27")
+        let handler = Self.handler
+        let year = AcademicYear(startYear: 2026)
+        let last = days[days.count - 1]
+        let stateQuery = "SELECT upn, laestab, first_year, horizon::text, latest::text, state::text FROM enrolment_states ORDER BY 1, 2"
+        let totalsQuery = """
+            SELECT upn, academic_year, possible::text, present::text, attending::text, authorised::text, unauthorised::text,
+                not_counted::text FROM pupil_year_attendance ORDER BY 1, 2
+            """
+        try await TestDatabase.with { generated in
+            let marks = try await history.load(
+                into: generated.store,
+                ruleState: { upns, tx in
+                    try await handler.storeRecomputedStates(
+                        upns: upns.compactMap { try? UPN(validating: $0) }, firstYear: year, through: last, in: tx)
+                }, progress: { _ in })
+            #expect(marks == pupils.count * days.count * 2)
+            let stored = try await generated.store.withTransaction { tx in
+                try await tx.marksThatCount(upns: pupils, from: StoreDate(days[0]), through: StoreDate(last))
+            }
+            let generatedStates = try await generated.rows(stateQuery)
+            let generatedTotals = try await generated.rows(totalsQuery)
+            #expect(generatedStates.count == pupils.count)
+            // Some absences, so the states are not all alike.
+            #expect(try await generated.int("SELECT count(*) FROM mark_log WHERE category <> 'p'") > 0)
+
+            // The worker, fed the same marks (ids and times) one day a batch, on a database of its own.
+            try await TestDatabase.with { worker in
+                let byDay = Dictionary(grouping: stored.values.flatMap { $0 }, by: \.date)
+                for d in days {
+                    let values = (byDay[StoreDate(d)] ?? []).sorted { ($0.upn, $0.session) < ($1.upn, $1.session) }.map { r in
+                        Events.mark(
+                            id: r.eventId, upn: r.upn, laestab: r.laestab, date: d, session: r.session, code: r.code, time: r.eventTime)
+                    }
+                    try await Self.batch(values, in: worker)
+                }
+                #expect(try await worker.rows(stateQuery) == generatedStates)
+                #expect(try await worker.rows(totalsQuery) == generatedTotals)
+            }
+        }
+    }
+
     @Test("verify names what differs when the stored state is not the marks' (and exits 1)")
     func verifyFindsADifference() async throws {
         try await TestDatabase.with { db in

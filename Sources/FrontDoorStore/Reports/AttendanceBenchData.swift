@@ -13,8 +13,9 @@ public enum AttendanceBenchData {
     /// (one statement per day, so the table is in date order as production's would be).
     ///
     /// About 4% of sessions are absences (`I`, `M`, `O`, `G`), the rest `/` and `\`. The rule
-    /// state written today is the pupils' year totals (`pupil_year_attendance`); per-enrolment
-    /// state (issue 10 item 1) belongs in ``loadRuleState(into:progress:)``.
+    /// state (each enrolment's `enrolment_states` row and the pupils' `pupil_year_attendance`)
+    /// is written by ``loadRuleState(into:ruleState:progress:)`` through the caller's
+    /// ``RuleState``: the worker's own recompute, in process, not through Kafka.
     public struct History: Sendable {
         public var pupils: [String]
         public var schools: [String]
@@ -29,10 +30,16 @@ public enum AttendanceBenchData {
             self.academicYear = academicYear
         }
 
+        /// Stores the rule state of some of the history's pupils (upper-case UPNs) in the
+        /// transaction given; returns the number of enrolment states stored.
+        public typealias RuleState = @Sendable (_ upns: [String], _ tx: StoreTransaction) async throws -> Int
+
         /// Loads the marks (with the mark log's index dropped and built again afterwards, as a
         /// bulk load would), then the rule state. Returns the number of marks.
         @discardableResult
-        public func load(into database: FrontDoorDatabase, progress: @Sendable (String) -> Void) async throws -> Int {
+        public func load(
+            into database: FrontDoorDatabase, ruleState: @escaping RuleState, progress: @escaping @Sendable (String) -> Void
+        ) async throws -> Int {
             var indexes: [(String, String)] = []
             let query = PostgresQuery(
                 unsafeSQL: "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'mark_log'")
@@ -52,9 +59,10 @@ public enum AttendanceBenchData {
                 }
             }
             progress("history: index built again in \(Self.seconds(start.duration(to: clock.now))) s")
-            try await self.loadRuleState(into: database, progress: progress)
+            try await self.loadRuleState(into: database, ruleState: ruleState, progress: progress)
             try await run(database, "VACUUM ANALYZE mark_log")
             try await run(database, "VACUUM ANALYZE pupil_year_attendance")
+            try await run(database, "VACUUM ANALYZE enrolment_states")
             return marks
         }
 
@@ -107,29 +115,36 @@ public enum AttendanceBenchData {
             return total
         }
 
-        /// The rule state the history implies, set-based from the marks just loaded: today the
-        /// year totals the attendance worker keeps per pupil.
-        public func loadRuleState(into database: FrontDoorDatabase, progress: @Sendable (String) -> Void) async throws {
-            guard let first = days.first, let last = days.last else { return }
-            var b = PostgresBindings()
-            b.append(academicYear)
-            b.append(first)
-            b.append(last)
-            try await run(
-                database,
-                """
-                INSERT INTO pupil_year_attendance AS a
-                    (upn, academic_year, possible, present, attending, authorised, unauthorised, not_counted)
-                SELECT frontdoor_upn_text(upn), $1, count(*) FILTER (WHERE category <> 'n'), count(*) FILTER (WHERE category = 'p'),
-                    count(*) FILTER (WHERE category = 'a'), count(*) FILTER (WHERE category = 'A'),
-                    count(*) FILTER (WHERE category = 'u'), count(*) FILTER (WHERE category = 'n')
-                FROM mark_log WHERE mark_date BETWEEN $2 AND $3
-                GROUP BY upn
-                ON CONFLICT (upn, academic_year) DO UPDATE SET
-                    possible = EXCLUDED.possible, present = EXCLUDED.present, attending = EXCLUDED.attending,
-                    authorised = EXCLUDED.authorised, unauthorised = EXCLUDED.unauthorised, not_counted = EXCLUDED.not_counted
-                """, b)
-            progress("rule state: year totals")
+        /// The rule state the history implies: `ruleState` for `chunk` pupils at a time, each
+        /// chunk in its own transaction, `concurrency` chunks at once (the fold is CPU-bound in
+        /// this process, reading the marks is the database's).
+        public func loadRuleState(
+            into database: FrontDoorDatabase, chunk: Int = 500, concurrency: Int = 2, ruleState: @escaping RuleState,
+            progress: @escaping @Sendable (String) -> Void
+        ) async throws {
+            let chunks = stride(from: 0, to: pupils.count, by: max(1, chunk)).map { Array(pupils[$0..<min($0 + chunk, pupils.count)]) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            var done = 0
+            var states = 0
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                var next = 0
+                func add() {
+                    let upns = chunks[next]
+                    next += 1
+                    group.addTask { try await database.withTransaction { tx in try await ruleState(upns, tx) } }
+                }
+                while next < min(max(1, concurrency), chunks.count) { add() }
+                while let n = try await group.next() {
+                    done += 1
+                    states += n
+                    if done % 20 == 0 || done == chunks.count {
+                        let seconds = Self.seconds(start.duration(to: clock.now))
+                        progress("rule state: \(done) of \(chunks.count) chunks, \(states) enrolment states, \(seconds) s")
+                    }
+                    if next < chunks.count { add() }
+                }
+            }
         }
 
         static func seconds(_ d: Duration) -> String {
