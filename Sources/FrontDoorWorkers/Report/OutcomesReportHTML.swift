@@ -174,11 +174,11 @@ struct ReportHTML {
     }
 
     func exclusionSection() -> String {
-        let names = ReportFormat.orderedDistricts(cur.byDistrict.keys)
+        let districts = ReportFormat.orderedDistricts(cur.byDistrict)
         func rows(_ path: KeyPath<DistrictOutcomes, Int>) -> [ReportChartRow] {
-            names.map { name in
-                var values: [Double?] = [Double(cur.byDistrict[name]![keyPath: path])]
-                var texts = [ReportFormat.grouped(cur.byDistrict[name]![keyPath: path])]
+            districts.map { name, district in
+                var values: [Double?] = [Double(district[keyPath: path])]
+                var texts = [ReportFormat.grouped(district[keyPath: path])]
                 if let prev {
                     let p = prev.byDistrict[name]?[keyPath: path] ?? 0
                     values.insert(Double(p), at: 0)
@@ -277,8 +277,8 @@ struct ReportHTML {
                 ).svg() + "</figure>"
         }
         var rows = ""
-        for name in ReportFormat.orderedDistricts(cur.byDistrict.keys) {
-            let d = cur.byDistrict[name]!.rollChanges
+        for (name, district) in ReportFormat.orderedDistricts(cur.byDistrict) {
+            let d = district.rollChanges
             rows += "<tr><th scope=\"row\">\(esc(name))</th>" + rollCells(d, count: ReportFormat.grouped) + "</tr>"
             if let c = change?.byDistrict[name]?.rollChanges {
                 rows += "<tr class=\"chg\"><td>change</td>" + rollCells(c, count: ReportFormat.signed) + "</tr>"
@@ -346,10 +346,8 @@ struct ReportHTML {
     }
 
     func districtSection() -> String {
-        let names = ReportFormat.orderedDistricts(cur.byDistrict.keys)
         var rows = ""
-        for name in names {
-            let d = cur.byDistrict[name]!
+        for (name, d) in ReportFormat.orderedDistricts(cur.byDistrict) {
             rows += "<tr><th scope=\"row\">\(esc(name))</th>" + cells(d, pct: pct, count: ReportFormat.grouped) + "</tr>"
             if let c = change?.byDistrict[name] {
                 rows +=

@@ -77,7 +77,7 @@ extension YearOutcomes {
         members.append(
             (
                 "byDistrict",
-                .object(ReportFormat.orderedDistricts(byDistrict.keys).map { ($0, .object(byDistrict[$0]!.jsonMembers(order: byDistrict[$0]!))) })
+                .object(ReportFormat.orderedDistricts(byDistrict).map { ($0.name, .object($0.value.jsonMembers(order: $0.value))) })
             ))
         return members
     }
@@ -88,7 +88,7 @@ extension OutcomesChange {
         figures.jsonMembers(order: order) + [
             (
                 "byDistrict",
-                .object(ReportFormat.orderedDistricts(byDistrict.keys).map { ($0, .object(byDistrict[$0]!.jsonMembers(order: byDistrict[$0]!))) })
+                .object(ReportFormat.orderedDistricts(byDistrict).map { ($0.name, .object($0.value.jsonMembers(order: $0.value))) })
             )
         ]
     }
@@ -133,8 +133,8 @@ extension DistrictOutcomes {
                     (
                         "deletionsByGround",
                         .object(
-                            ReportFormat.orderedCodes(r.deletionsByGround, by: order.rollChanges.deletionsByGround).map {
-                                ($0, .int(r.deletionsByGround[$0]!))
+                            ReportFormat.orderedCodes(r.deletionsByGround, by: order.rollChanges.deletionsByGround).compactMap { ground in
+                                r.deletionsByGround[ground].map { (ground, .int($0)) }
                             })
                     ),
                     ("cmeRisk", .int(r.cmeRisk)), ("electiveHomeEducation", .int(r.electiveHomeEducation)),
@@ -184,6 +184,11 @@ public enum ReportFormat {
             let ub = b == StoreTransaction.unassignedDistrict
             return ua != ub ? ub : a < b
         }
+    }
+
+    /// A dictionary's districts with their values, in ``orderedDistricts(_:)`` order.
+    public static func orderedDistricts<Value>(_ byDistrict: [String: Value]) -> [(name: String, value: Value)] {
+        orderedDistricts(byDistrict.keys).compactMap { name in byDistrict[name].map { (name, $0) } }
     }
 
     /// The codes of `reasons`, most sessions in `order` first (then by code); codes `order`

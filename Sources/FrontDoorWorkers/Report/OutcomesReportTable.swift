@@ -90,8 +90,7 @@ extension OutcomesReport {
             ("Susp.", 7), ("CME", 6), ("Found", 8), ("Reviews", 8),
         ]
         lines.append("  " + columns.enumerated().map { i, c in i == 0 ? pad(c.0, c.1) : lpad(c.0, c.1) }.joined())
-        for name in ReportFormat.orderedDistricts(current.byDistrict.keys) {
-            let d = current.byDistrict[name]!
+        for (name, d) in ReportFormat.orderedDistricts(current.byDistrict) {
             lines.append("  " + districtRow(name, d, columns: columns, percent: Self.pct, count: ReportFormat.grouped))
             if let c = change?.byDistrict[name] {
                 lines.append(
@@ -107,8 +106,7 @@ extension OutcomesReport {
             ("District", 24), ("Admitted", 10), ("Deleted", 10), ("CME risk", 10), ("Home ed.", 10), ("Consent", 10),
         ]
         lines.append("  " + rollColumns.enumerated().map { i, c in i == 0 ? pad(c.0, c.1) : lpad(c.0, c.1) }.joined())
-        for name in ReportFormat.orderedDistricts(current.byDistrict.keys) {
-            let d = current.byDistrict[name]!
+        for (name, d) in ReportFormat.orderedDistricts(current.byDistrict) {
             lines.append("  " + rollRow(name, d.rollChanges, columns: rollColumns, count: ReportFormat.grouped))
             if let c = change?.byDistrict[name] {
                 lines.append("  " + rollRow("", c.rollChanges, columns: rollColumns, count: ReportFormat.signed))
