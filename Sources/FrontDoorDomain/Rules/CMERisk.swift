@@ -107,7 +107,6 @@ public enum CMERiskRule {
         var runLength = 0
         var runStart = LocalDate(anyYear: 2000, month: 1, dayInMonth: 1)  // set when a run begins
         var runCounted = false  // the current run reached the threshold in `academicYear`
-        let year = academicYear.description
 
         for day in days {
             guard day.marks.allSatisfy({ codes.contains($0.code.code) }) else {
@@ -127,31 +126,10 @@ public enum CMERiskRule {
                     CMERiskRun(
                         ordinal: ordinal, firstDay: runStart, thresholdDay: day.date, lastDay: day.date, days: runLength,
                         trigger: trigger, suppressedByOpenCase: suppressed))
-                let key = [upn.value, year, String(ordinal), enrolment.laestab.value]
-                let caseId = NotificationDecisions.pupilCaseId(.cmeRisk, upn: upn, academicYear: academicYear)
-                let figures = [
-                    "consecutive-days": String(runLength), "first-day": runStart.description,
-                    "threshold-day": day.date.description, "ordinal": String(ordinal),
-                    "laestab": enrolment.laestab.value,
-                ]
-                if suppressed {
-                    audit.append(
-                        AuditEntry(
-                            rule: "cme-risk", decision: "suppressed-open-cme-case", key: key, upn: upn, caseId: nil,
-                            figures: figures, at: trigger.time))
-                } else {
-                    let due = context.calendar.schoolDay(context.policy.cmeRiskDueSchoolDays, after: decidedOn)
-                    let reasons = ["consecutive-days:\(runLength)", "since:\(runStart)"] + pupil.reasonTags
-                    notifications.append(
-                        NotificationDecisions.make(
-                            .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: enrolment.laestab,
-                            priority: NotificationDecisions.cmeRiskPriority(pupil), dueBy: due, reasons: reasons,
-                            createdAt: trigger.time, context: context))
-                    audit.append(
-                        AuditEntry(
-                            rule: "cme-risk", decision: "notify", key: key, upn: upn, caseId: caseId, figures: figures,
-                            at: trigger.time))
-                }
+                thresholdReached(
+                    enrolment: enrolment, academicYear: academicYear, ordinal: ordinal, runLength: runLength, runStart: runStart,
+                    day: day.date, trigger: trigger, decidedOn: decidedOn, suppressed: suppressed, pupil: pupil, context: context,
+                    notifications: &notifications, audit: &audit)
             } else if runLength > threshold, runCounted {
                 runs[runs.count - 1].lastDay = day.date
                 runs[runs.count - 1].days = runLength
@@ -160,5 +138,45 @@ public enum CMERiskRule {
         let latestInYear = days.last.map { academicYear.contains($0.date) } ?? false
         return CMERiskAssessment(
             upn: upn, runs: runs, currentRunDays: latestInYear ? runLength : 0, notifications: notifications, audit: audit)
+    }
+}
+
+extension CMERiskRule {
+    /// What a run of `runLength` school days from `runStart` decides when it reaches the
+    /// threshold on `day` (its `ordinal`th in `academicYear` at this enrolment): a `cme-risk`
+    /// notification and its audit entry, or only an audit entry when an open CME case
+    /// (`suppressed`) already covers the child. The one place both the full replay
+    /// (``evaluate(enrolment:marks:academicYear:pupil:cmeCases:pending:context:)``) and the
+    /// fold (``CMERiskFold``) decide it, so the two cannot drift apart.
+    static func thresholdReached(
+        enrolment: Enrolment, academicYear: AcademicYear, ordinal: Int, runLength: Int, runStart: LocalDate, day: LocalDate,
+        trigger: CountedMark, decidedOn: LocalDate, suppressed: Bool, pupil: PupilProfile, context: RuleContext,
+        notifications: inout [EarlyHelpNotification], audit: inout [AuditEntry]
+    ) {
+        let upn = enrolment.upn
+        let key = [upn.value, academicYear.description, String(ordinal), enrolment.laestab.value]
+        let caseId = NotificationDecisions.pupilCaseId(.cmeRisk, upn: upn, academicYear: academicYear)
+        let figures = [
+            "consecutive-days": String(runLength), "first-day": runStart.description, "threshold-day": day.description,
+            "ordinal": String(ordinal), "laestab": enrolment.laestab.value,
+        ]
+        if suppressed {
+            audit.append(
+                AuditEntry(
+                    rule: "cme-risk", decision: "suppressed-open-cme-case", key: key, upn: upn, caseId: nil, figures: figures,
+                    at: trigger.time))
+        } else {
+            let due = context.calendar.schoolDay(context.policy.cmeRiskDueSchoolDays, after: decidedOn)
+            let reasons = ["consecutive-days:\(runLength)", "since:\(runStart)"] + pupil.reasonTags
+            notifications.append(
+                NotificationDecisions.make(
+                    .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: enrolment.laestab,
+                    priority: NotificationDecisions.cmeRiskPriority(pupil), dueBy: due, reasons: reasons,
+                    createdAt: trigger.time, context: context))
+            audit.append(
+                AuditEntry(
+                    rule: "cme-risk", decision: "notify", key: key, upn: upn, caseId: caseId, figures: figures,
+                    at: trigger.time))
+        }
     }
 }

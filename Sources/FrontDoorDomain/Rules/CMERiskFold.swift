@@ -40,34 +40,12 @@ public struct CMERiskFold: Hashable, Sendable, Codable {
         if runLength == 1 { runStart = date }
         guard runLength == threshold, judged else { return }
         runs += 1
-        let upn = enrolment.upn
-        let start = runStart ?? date
         let ordinal = runs
         let decidedOn = NotificationDecisions.triggerDay(date: date, recordedAt: trigger.time)
         let suppressed = cmeCases.contains { $0.isOpen(on: decidedOn) }
-        let key = [upn.value, academicYear.description, String(ordinal), enrolment.laestab.value]
-        let caseId = NotificationDecisions.pupilCaseId(.cmeRisk, upn: upn, academicYear: academicYear)
-        let figures = [
-            "consecutive-days": String(runLength), "first-day": start.description, "threshold-day": date.description,
-            "ordinal": String(ordinal), "laestab": enrolment.laestab.value,
-        ]
-        if suppressed {
-            audit.append(
-                AuditEntry(
-                    rule: "cme-risk", decision: "suppressed-open-cme-case", key: key, upn: upn, caseId: nil,
-                    figures: figures, at: trigger.time))
-        } else {
-            let due = context.calendar.schoolDay(context.policy.cmeRiskDueSchoolDays, after: decidedOn)
-            let reasons = ["consecutive-days:\(runLength)", "since:\(start)"] + pupil.reasonTags
-            notifications.append(
-                NotificationDecisions.make(
-                    .cmeRisk, key: key, caseId: caseId, upn: upn, laestab: enrolment.laestab,
-                    priority: NotificationDecisions.cmeRiskPriority(pupil), dueBy: due, reasons: reasons,
-                    createdAt: trigger.time, context: context))
-            audit.append(
-                AuditEntry(
-                    rule: "cme-risk", decision: "notify", key: key, upn: upn, caseId: caseId, figures: figures,
-                    at: trigger.time))
-        }
+        CMERiskRule.thresholdReached(
+            enrolment: enrolment, academicYear: academicYear, ordinal: ordinal, runLength: runLength, runStart: runStart ?? date,
+            day: date, trigger: trigger, decidedOn: decidedOn, suppressed: suppressed, pupil: pupil, context: context,
+            notifications: &notifications, audit: &audit)
     }
 }
