@@ -148,43 +148,13 @@ extension AttendanceRules {
                     ordinals[kind] = ordinal
                     inState[kind] = episodes.count
                     episodes.append(AbsenceEpisode(kind: kind, ordinal: ordinal, entered: mark, attendanceAtEntry: share))
-                    let key = [upn.value, year, String(ordinal), enrolment.laestab.value]
                     var figures = stats.auditFigures
-                    figures["ordinal"] = String(ordinal)
                     figures["date"] = mark.date.description
                     figures["session"] = mark.session.rawValue
                     figures["laestab"] = enrolment.laestab.value
-                    let notificationKind: NotificationKind = kind == .severe ? .severeAbsence : .persistentAbsence
-                    let caseId = NotificationDecisions.pupilCaseId(notificationKind, upn: upn, academicYear: academicYear)
-                    if kind == .severe || pupil.isVulnerable {
-                        let days =
-                            kind == .severe
-                            ? context.policy.severeAbsenceDueSchoolDays : context.policy.persistentAbsenceDueSchoolDays
-                        let due = context.calendar.schoolDay(
-                            days, after: NotificationDecisions.triggerDay(date: mark.date, recordedAt: mark.time))
-                        let priority =
-                            kind == .severe
-                            ? NotificationDecisions.severeAbsencePriority(pupil)
-                            : NotificationDecisions.persistentAbsencePriority(pupil)
-                        let reasons =
-                            [
-                                "attendance-pct:\(share.display)", "absence-pct:\(stats.absence.display)",
-                                "possible-sessions:\(stats.possible)",
-                            ] + pupil.reasonTags
-                        let n = NotificationDecisions.make(
-                            notificationKind, key: key, caseId: caseId, upn: upn, laestab: mark.laestab,
-                            priority: priority, dueBy: due, reasons: reasons, createdAt: mark.time, context: context)
-                        notifications.append(n)
-                        audit.append(
-                            AuditEntry(
-                                rule: kind.rawValue, decision: "notify", key: key, upn: upn, caseId: caseId,
-                                figures: figures, at: mark.time))
-                    } else {
-                        audit.append(
-                            AuditEntry(
-                                rule: kind.rawValue, decision: "entered-not-vulnerable", key: key, upn: upn,
-                                caseId: nil, figures: figures, at: mark.time))
-                    }
+                    entered(
+                        kind, ordinal: ordinal, mark: mark, enrolment: enrolment, academicYear: academicYear, statistics: stats,
+                        figures: figures, pupil: pupil, context: context, notifications: &notifications, audit: &audit)
                 } else if !isIn, let open = inState[kind] {
                     episodes[open].left = mark
                     inState[kind] = nil
@@ -206,5 +176,46 @@ extension AttendanceRules {
             }
         }
         return (stats, episodes, notifications, audit)
+    }
+}
+
+extension AttendanceRules {
+    /// What entering persistent or severe absence (the enrolment's `ordinal`th episode of `kind`
+    /// in `academicYear`, on `mark`) decides: a notification for severe absence, or for persistent
+    /// absence of a vulnerable pupil, with its audit entry; otherwise only an audit entry. The one
+    /// place both the full replay and the fold (``PersistentAbsenceFold``) decide it, so the two
+    /// cannot drift apart. `figures` are the audit figures of the mark; the ordinal is added.
+    static func entered(
+        _ kind: AbsenceEpisode.Kind, ordinal: Int, mark: CountedMark, enrolment: Enrolment, academicYear: AcademicYear,
+        statistics stats: AttendanceStatistics, figures: [String: String], pupil: PupilProfile, context: RuleContext,
+        notifications: inout [EarlyHelpNotification], audit: inout [AuditEntry]
+    ) {
+        let upn = enrolment.upn
+        let share = stats.attendance
+        let key = [upn.value, academicYear.description, String(ordinal), enrolment.laestab.value]
+        var figures = figures
+        figures["ordinal"] = String(ordinal)
+        let notificationKind: NotificationKind = kind == .severe ? .severeAbsence : .persistentAbsence
+        let caseId = NotificationDecisions.pupilCaseId(notificationKind, upn: upn, academicYear: academicYear)
+        guard kind == .severe || pupil.isVulnerable else {
+            audit.append(
+                AuditEntry(
+                    rule: kind.rawValue, decision: "entered-not-vulnerable", key: key, upn: upn, caseId: nil, figures: figures,
+                    at: mark.time))
+            return
+        }
+        let days = kind == .severe ? context.policy.severeAbsenceDueSchoolDays : context.policy.persistentAbsenceDueSchoolDays
+        let due = context.calendar.schoolDay(days, after: NotificationDecisions.triggerDay(date: mark.date, recordedAt: mark.time))
+        let priority =
+            kind == .severe ? NotificationDecisions.severeAbsencePriority(pupil) : NotificationDecisions.persistentAbsencePriority(pupil)
+        let reasons =
+            ["attendance-pct:\(share.display)", "absence-pct:\(stats.absence.display)", "possible-sessions:\(stats.possible)"]
+            + pupil.reasonTags
+        notifications.append(
+            NotificationDecisions.make(
+                notificationKind, key: key, caseId: caseId, upn: upn, laestab: mark.laestab, priority: priority, dueBy: due,
+                reasons: reasons, createdAt: mark.time, context: context))
+        audit.append(
+            AuditEntry(rule: kind.rawValue, decision: "notify", key: key, upn: upn, caseId: caseId, figures: figures, at: mark.time))
     }
 }

@@ -82,40 +82,9 @@ public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
             } else if isIn, !e.open {
                 e.ordinals += 1
                 e.open = true
-                let ordinal = e.ordinals
-                let key = [upn.value, year, String(ordinal), enrolment.laestab.value]
-                figures["ordinal"] = String(ordinal)
-                let notificationKind: NotificationKind = kind == .severe ? .severeAbsence : .persistentAbsence
-                let caseId = NotificationDecisions.pupilCaseId(notificationKind, upn: upn, academicYear: academicYear)
-                if kind == .severe || pupil.isVulnerable {
-                    let days =
-                        kind == .severe
-                        ? context.policy.severeAbsenceDueSchoolDays : context.policy.persistentAbsenceDueSchoolDays
-                    let due = context.calendar.schoolDay(
-                        days, after: NotificationDecisions.triggerDay(date: mark.date, recordedAt: mark.time))
-                    let priority =
-                        kind == .severe
-                        ? NotificationDecisions.severeAbsencePriority(pupil)
-                        : NotificationDecisions.persistentAbsencePriority(pupil)
-                    let reasons =
-                        [
-                            "attendance-pct:\(share.display)", "absence-pct:\(stats.absence.display)",
-                            "possible-sessions:\(stats.possible)",
-                        ] + pupil.reasonTags
-                    notifications.append(
-                        NotificationDecisions.make(
-                            notificationKind, key: key, caseId: caseId, upn: upn, laestab: mark.laestab,
-                            priority: priority, dueBy: due, reasons: reasons, createdAt: mark.time, context: context))
-                    audit.append(
-                        AuditEntry(
-                            rule: kind.rawValue, decision: "notify", key: key, upn: upn, caseId: caseId,
-                            figures: figures, at: mark.time))
-                } else {
-                    audit.append(
-                        AuditEntry(
-                            rule: kind.rawValue, decision: "entered-not-vulnerable", key: key, upn: upn, caseId: nil,
-                            figures: figures, at: mark.time))
-                }
+                AttendanceRules.entered(
+                    kind, ordinal: e.ordinals, mark: mark, enrolment: enrolment, academicYear: academicYear, statistics: stats,
+                    figures: figures, pupil: pupil, context: context, notifications: &notifications, audit: &audit)
             } else if !isIn, e.open {
                 e.open = false
                 e.leftOnDay = day
