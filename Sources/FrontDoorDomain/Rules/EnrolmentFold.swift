@@ -119,6 +119,10 @@ public enum EnrolmentFold {
         if let first = next.window.first.map({ AcademicYear(containing: $0.date) }), first > next.firstYear {
             next.firstYear = first
             if let s = next.absence.statistics, s.academicYear < first { next.absence = PersistentAbsenceFold() }
+            // The CME run carries into the new year, but a closed year's count of runs is what a
+            // recompute from `first` gives: it judges no year before `firstYear`, so it counts
+            // none there (the count restarts with the new year's first day either way).
+            if let y = next.cme.year, y < first { next.cme.runs = 0 }
         }
         return (next, effects)
     }
