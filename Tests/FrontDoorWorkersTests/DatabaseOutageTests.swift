@@ -23,12 +23,8 @@ struct DatabaseOutageTests {
         }
 
         try await pipeline.createTopics()
-        let dir = TestEnvironment.packageRoot.appendingPathComponent(".local/state/fdtest-pg-\(TestEnvironment.uniqueSuffix())").path
-        let port = try freeLocalPort()
-        let server = try await stackScript(["pg-private-up", dir, String(port)])
-        let actual: Totals
-        do {
-            actual = try await TestDatabase.with(server: server) { db in
+        let actual: Totals = try await withPrivateCluster { server, dir, port in
+            try await TestDatabase.with(server: server) { db in
                 try await InProcessWorkers.with(
                     [.attendance], relay: false, database: db.store, settings: pipeline.settings(databaseURL: db.url)
                 ) { workers in
@@ -56,11 +52,7 @@ struct DatabaseOutageTests {
                 }
                 return try await Totals.of(db)
             }
-        } catch {
-            _ = try? await stackScript(["pg-private-down", dir])
-            throw error
         }
-        try await stackScript(["pg-private-down", dir])
         let expected = try await uninterrupted.totals
 
         #expect(actual.processedEvents == feed.count, "every event processed once")

@@ -128,10 +128,7 @@ struct MetricsAndHealthTests {
     func readinessFollowsPostgreSQL() async throws {
         let pipeline = Pipeline("ready", inputPartitions: 1, batchSize: 20)
         try await pipeline.createTopics()
-        let dir = TestEnvironment.packageRoot.appendingPathComponent(".local/state/fdtest-pg-\(TestEnvironment.uniqueSuffix())").path
-        let port = try freeLocalPort()
-        let server = try await stackScript(["pg-private-up", dir, String(port)])
-        do {
+        try await withPrivateCluster { server, dir, port in
             try await TestDatabase.with(server: server) { db in
                 let listener = try TestListener()
                 try await InProcessWorkers.with(
@@ -163,11 +160,7 @@ struct MetricsAndHealthTests {
                     }
                 }
             }
-        } catch {
-            _ = try? await stackScript(["pg-private-down", dir])
-            throw error
         }
-        try await stackScript(["pg-private-down", dir])
     }
 
     /// The relay exports the outbox backlog and the age of its oldest row (`unsentCount` was

@@ -195,10 +195,7 @@ struct RuntimeFaultTests {
     func partitionsWaitForPostgreSQLAtAssignment() async throws {
         let pipeline = Pipeline("assign", inputPartitions: 1, batchSize: 50)
         try await pipeline.createTopics()
-        let dir = TestEnvironment.packageRoot.appendingPathComponent(".local/state/fdtest-pg-\(TestEnvironment.uniqueSuffix())").path
-        let port = try freeLocalPort()
-        let server = try await stackScript(["pg-private-up", dir, String(port)])
-        do {
+        try await withPrivateCluster { server, dir, port in
             try await TestDatabase.with(server: server) { db in
                 let settings = pipeline.settings(databaseURL: db.url)
                 let first = Pipeline.endOffsets(try await Pipeline.produce(faultMarks("as-a", 40, serial: 41, to: pipeline)))
@@ -225,11 +222,7 @@ struct RuntimeFaultTests {
                     #expect(claimed == 45)
                 }
             }
-        } catch {
-            _ = try? await stackScript(["pg-private-down", dir])
-            throw error
         }
-        try await stackScript(["pg-private-down", dir])
     }
 
     /// The same with a database that answers, but with an error (here the offsets table is
@@ -272,10 +265,7 @@ struct RuntimeFaultTests {
     func sigtermDuringAnOutageStopsTheWorker() async throws {
         let pipeline = Pipeline("sigterm", inputPartitions: 1, batchSize: 20)
         try await pipeline.createTopics()
-        let dir = TestEnvironment.packageRoot.appendingPathComponent(".local/state/fdtest-pg-\(TestEnvironment.uniqueSuffix())").path
-        let port = try freeLocalPort()
-        let server = try await stackScript(["pg-private-up", dir, String(port)])
-        do {
+        try await withPrivateCluster { server, dir, port in
             try await TestDatabase.with(server: server) { db in
                 let process = try WorkerProcess(
                     ["worker", "attendance"], name: "sigterm", environment: pipeline.environment(databaseURL: db.url))
@@ -298,10 +288,6 @@ struct RuntimeFaultTests {
                 #expect(process.log.contains("the batch in hand is not committed"), "\(process.logTail)")
                 try await stackScript(["pg-private-start", dir, String(port)])
             }
-        } catch {
-            _ = try? await stackScript(["pg-private-down", dir])
-            throw error
         }
-        try await stackScript(["pg-private-down", dir])
     }
 }

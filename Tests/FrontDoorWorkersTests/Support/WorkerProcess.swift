@@ -149,3 +149,21 @@ func freeLocalPort() throws -> Int {
     }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// Runs `body` against a PostgreSQL cluster of the test's own (`stack.sh pg-private-up` under
+/// `.local/state`), which the test may stop and start (`pg-private-stop <dir>`,
+/// `pg-private-start <dir> <port>`); the cluster is taken down afterwards, also when `body` throws.
+func withPrivateCluster<R>(_ body: (_ server: String, _ dir: String, _ port: Int) async throws -> R) async throws -> R {
+    let dir = TestEnvironment.packageRoot.appendingPathComponent(".local/state/fdtest-pg-\(TestEnvironment.uniqueSuffix())").path
+    let port = try freeLocalPort()
+    let server = try await stackScript(["pg-private-up", dir, String(port)])
+    let result: R
+    do {
+        result = try await body(server, dir, port)
+    } catch {
+        _ = try? await stackScript(["pg-private-down", dir])
+        throw error
+    }
+    try await stackScript(["pg-private-down", dir])
+    return result
+}
