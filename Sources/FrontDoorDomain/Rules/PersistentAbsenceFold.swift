@@ -56,19 +56,24 @@ public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
         let judged = stats.possible >= config.minimumPossibleSessions
         let share = stats.attendance
         let year = academicYear.description
+        // The audit's figures, built only for a mark that changes a state (most change none).
+        func markFigures() -> [String: String] {
+            var figures = stats.auditFigures
+            figures["date"] = mark.date.description
+            figures["session"] = mark.session.rawValue
+            figures["laestab"] = enrolment.laestab.value
+            return figures
+        }
         for kind in AbsenceEpisode.Kind.allCases {
             let threshold = PercentThreshold(
                 percent: kind == .persistent ? config.persistentAbsencePct : config.severeAbsencePct)
             let isIn = judged && share.isAtMost(threshold)
             var e = self[kind]
             defer { self[kind] = e }
-            var figures = stats.auditFigures
-            figures["date"] = mark.date.description
-            figures["session"] = mark.session.rawValue
-            figures["laestab"] = enrolment.laestab.value
             if isIn, !e.open, let left = e.leftOnDay, day - left < config.reentryCooldownSchoolDays {
                 // Back within the cool-down: the earlier episode carries on, nothing is notified.
                 e.open = true
+                var figures = markFigures()
                 figures["ordinal"] = String(e.ordinals)
                 figures["school-days-out"] = String(day - left)
                 audit.append(
@@ -84,10 +89,11 @@ public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
                 e.open = true
                 AttendanceRules.entered(
                     kind, ordinal: e.ordinals, mark: mark, enrolment: enrolment, academicYear: academicYear, statistics: stats,
-                    figures: figures, pupil: pupil, context: context, notifications: &notifications, audit: &audit)
+                    figures: markFigures(), pupil: pupil, context: context, notifications: &notifications, audit: &audit)
             } else if !isIn, e.open {
                 e.open = false
                 e.leftOnDay = day
+                var figures = markFigures()
                 figures["ordinal"] = String(e.ordinals)
                 audit.append(
                     AuditEntry(
