@@ -156,7 +156,13 @@ struct RulesFoldPropertyTests {
             }
             for s in outcome.states {
                 states.removeAll { $0.enrolment == s.enrolment }
-                states.append(s)
+                // Through the stored (binary) form, as the worker keeps it between batches.
+                guard let stored = try? EnrolmentState(packed: s.packed()) else {
+                    Issue.record("after batch \(k): a state does not decode from its packed form")
+                    return
+                }
+                #expect(stored == s)
+                states.append(stored)
             }
             let oracle = replay(seen, pupil: pupil, context: context)
             for (id, v) in oracle.effects where replayed[id] == nil { replayed[id] = v }
@@ -210,6 +216,51 @@ struct RulesFoldPropertyTests {
             inputs: EnrolmentInputs(pupil: PupilProfile()), context: context)
         let data = try JSONEncoder().encode(state)
         #expect(try JSONDecoder().decode(EnrolmentState.self, from: data) == state)
+        #expect(try EnrolmentState(packed: state.packed()) == state)
         #expect(state.window.count == 2 * EnrolmentFold.windowSchoolDays(context))
+    }
+
+    @Test("fold: the packed form keeps UUID and other ids, minutes late and every count, in a fraction of the JSON's bytes")
+    func packedFormIsCompactAndExact() throws {
+        let context = F.context()
+        var marks = AttendanceRules.marksThatCount(F.sessions(F.repeated("L", 4) + F.repeated("O", 6) + F.repeated("/", 20)))
+        for i in marks.indices where i % 3 == 0 { marks[i].eventId = "MIS-\(i)-ÄØ" }
+        for i in marks.indices where i % 3 == 1 { marks[i].eventId = "0b5c4b1e-7d0a-4f5e-9a3b-00000000000\(i % 10)" }
+        for i in marks.indices where i % 4 == 0 { marks[i].minutesLate = i }
+        let (state, _) = EnrolmentFold.recompute(
+            enrolment: Enrolment(upn: F.pupil, laestab: F.ashfordSchool), marks: marks, firstYear: F.year2026,
+            inputs: EnrolmentInputs(pupil: PupilProfile()), context: context)
+        #expect(state.window.contains { $0.minutesLate != nil } && state.absence.statistics?.unauthorised ?? 0 > 0)
+        let packed = state.packed()
+        #expect(try EnrolmentState(packed: packed) == state)
+        let json = try JSONEncoder().encode(state).count
+        #expect(packed.count * 2 < json, "packed \(packed.count) bytes, JSON \(json)")
+        // An upper-case UUID is not canonical: it travels as text and comes back as sent.
+        var upper = state
+        upper.window[0].eventId = "0B5C4B1E-7D0A-4F5E-9A3B-000000000001"
+        #expect(try EnrolmentState(packed: upper.packed()).window[0].eventId == upper.window[0].eventId)
+    }
+
+    @Test("fold: a damaged packed state is refused with a reason, never trusted or trapped on")
+    func packedFormRefusesDamage() {
+        let context = F.context()
+        let (state, _) = EnrolmentFold.recompute(
+            enrolment: Enrolment(upn: F.pupil, laestab: F.ashfordSchool),
+            marks: AttendanceRules.marksThatCount(F.sessions(F.repeated("/", 12))), firstYear: F.year2026,
+            inputs: EnrolmentInputs(pupil: PupilProfile()), context: context)
+        let packed = state.packed()
+        // Every truncation, and every single-byte change, either decodes to a valid state or throws.
+        for n in 0..<packed.count {
+            #expect(throws: PackedStateError.self) { try EnrolmentState(packed: Array(packed.prefix(n))) }
+        }
+        for i in packed.indices {
+            for b: UInt8 in [0x00, 0x7f, 0x80, 0xff] {
+                var damaged = packed
+                damaged[i] = b
+                _ = try? EnrolmentState(packed: damaged)
+            }
+        }
+        #expect(throws: PackedStateError.self) { try EnrolmentState(packed: [9] + packed.dropFirst()) }
+        #expect(throws: PackedStateError.self) { try EnrolmentState(packed: packed + [0]) }
     }
 }

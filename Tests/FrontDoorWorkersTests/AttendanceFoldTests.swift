@@ -63,8 +63,10 @@ struct AttendanceFoldTests {
             let report = try await Self.verify(upn, in: db)
             #expect(report.isConsistent, "\(report.lines)")
             #expect(report.enrolments.map(\.laestab) == [ashford.laestab, dover.laestab].sorted())
-            let states = try await db.rows("SELECT laestab, state->'window' FROM enrolment_states ORDER BY laestab")
-            #expect(states.count == 2)
+            // Both enrolments' states, in the binary form only (migration 12).
+            let states = try await db.rows(
+                "SELECT laestab, (state IS NULL AND packed IS NOT NULL)::text FROM enrolment_states ORDER BY laestab")
+            #expect(states == [ashford, dover].map(\.laestab.value).sorted().map { [$0, "true"] })
 
             // The totals are the replay's over the stored marks.
             let stored = try await db.store.withTransaction { tx in
@@ -92,7 +94,7 @@ struct AttendanceFoldTests {
         let handler = Self.handler
         let year = AcademicYear(startYear: 2026)
         let last = days[days.count - 1]
-        let stateQuery = "SELECT upn, laestab, first_year, horizon::text, latest::text, state::text FROM enrolment_states ORDER BY 1, 2"
+        let stateQuery = "SELECT upn, laestab, first_year, horizon::text, latest::text, encode(packed, 'hex') FROM enrolment_states ORDER BY 1, 2"
         let totalsQuery = """
             SELECT upn, academic_year, possible::text, present::text, attending::text, authorised::text, unauthorised::text,
                 not_counted::text FROM pupil_year_attendance ORDER BY 1, 2
@@ -130,6 +132,30 @@ struct AttendanceFoldTests {
         }
     }
 
+    @Test("a state stored as JSON before migration 12 is read as it was, and written back in the binary form")
+    func jsonStateFromBeforeMigration12() async throws {
+        try await TestDatabase.with { db in
+            let ashford = TestEnvironment.school(in: "Ashford")
+            let upn = Events.upn(ashford, serial: 9)
+            for d in Events.markDays(from: Events.date("2026-09-07"), count: 14) {
+                try await Self.batch(Self.marksOfDay(upn, ashford, d, "O", "/"), in: db)
+            }
+            let key = try UPN(validating: upn)
+            let built = try #require(try await db.store.withTransaction { tx in try await tx.enrolmentStates(upns: [key])[key] })
+            #expect(built.count == 1)
+            // The row as version 11 wrote it: the JSON form only.
+            let json = String(decoding: try JSONEncoder().encode(built[0]), as: UTF8.self)
+            _ = try await db.rows("UPDATE enrolment_states SET packed = NULL, state = '\(json)'::jsonb RETURNING 1")
+            let read = try await db.store.withTransaction { tx in try await tx.enrolmentStates(upns: [key])[key] }
+            #expect(read == built)
+            // The next day's batch folds into it and stores the binary form.
+            let next = Events.markDays(from: Events.date("2026-09-07"), count: 15)[14]
+            try await Self.batch(Self.marksOfDay(upn, ashford, next, "/", "/"), in: db)
+            #expect(try await db.rows("SELECT (state IS NULL)::text, (packed IS NULL)::text FROM enrolment_states") == [["true", "false"]])
+            #expect(try await Self.verify(upn, in: db).isConsistent)
+        }
+    }
+
     @Test("verify names what differs when the stored state is not the marks' (and exits 1)")
     func verifyFindsADifference() async throws {
         try await TestDatabase.with { db in
@@ -139,8 +165,14 @@ struct AttendanceFoldTests {
                 try await Self.batch(Self.marksOfDay(upn, ashford, d, "G", "/"), in: db)
             }
             #expect(try await Self.verify(upn, in: db).isConsistent)
-            _ = try await db.rows(
-                "UPDATE enrolment_states SET state = jsonb_set(state, '{absence,persistent,ordinals}', '7') RETURNING 1")
+            // Tamper with the stored state: one more persistent-absence episode than the marks give.
+            try await db.store.withTransaction { tx in
+                let key = try UPN(validating: upn)
+                var states = try await tx.enrolmentStates(upns: [key])[key] ?? []
+                #expect(states.count == 1)
+                for i in states.indices { states[i].absence.persistent.ordinals = 7 }
+                try await tx.saveEnrolmentStates(states)
+            }
             let report = try await Self.verify(upn, in: db)
             #expect(!report.isConsistent)
             #expect(report.enrolments.first?.differences == ["persistent-absence"])

@@ -189,6 +189,19 @@ struct GovernanceTests {
         let f = Fixture()
         try await TestDatabase.with { db in
             try await f.insert(db)
+            // The worker's rule state, stored in its binary form (migration 12), is exported readable.
+            let day = Events.date("2026-09-08")
+            let marks = AttendanceRules.marksThatCount([
+                MarkEvent(
+                    id: "sar-1", time: Date(timeIntervalSince1970: 1_790_000_000), upn: try UPN(validating: f.upn),
+                    laestab: f.school.laestab, date: day, session: .am, code: try #require(RegisterCode("O", on: day)))
+            ])
+            let config = TestEnvironment.config
+            let folded = EnrolmentFold.recompute(
+                enrolment: Enrolment(upn: try UPN(validating: f.upn), laestab: f.school.laestab), marks: marks,
+                firstYear: AcademicYear(startYear: 2026), inputs: EnrolmentInputs(pupil: PupilProfile()),
+                context: RuleContext(config: config.rules, calendar: config.calendar, schools: config.register, units: config.units))
+            try await db.store.withTransaction { tx in try await tx.saveEnrolmentStates([folded.state]) }
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("fdtest-sar-\(TestEnvironment.uniqueSuffix()).json")
             defer { try? FileManager.default.removeItem(at: file) }
             let out = try await Self.frontdoor(["export", "--upn", f.upn.lowercased(), "--output", file.path], db)
@@ -199,6 +212,10 @@ struct GovernanceTests {
             #expect((json["pupil"] as? [String: Any])?["date_of_birth"] as? String == "2014-05-02")
             #expect((json["attendanceMarks"] as? [Any])?.count == 6)
             #expect((json["attendanceYears"] as? [Any])?.count == 2)
+            let states = try #require(json["enrolmentStates"] as? [[String: Any]])
+            #expect(states.map { $0["laestab"] as? String } == [f.school.laestab.value])
+            let window = try #require((states.first?["state"] as? [String: Any])?["window"] as? [[String: Any]])
+            #expect(window.map { $0["c"] as? String } == ["O"] && window.map { $0["i"] as? String } == ["sar-1"])
             #expect((json["exclusions"] as? [Any])?.count == 2)
             #expect((json["cases"] as? [Any])?.count == 2)
             let referrals = try #require(json["referrals"] as? [[String: Any]])

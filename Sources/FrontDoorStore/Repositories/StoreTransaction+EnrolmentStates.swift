@@ -12,11 +12,17 @@ extension StoreTransaction {
         guard !upns.isEmpty else { return [:] }
         let states = try await self.map(
             """
-            SELECT state::text AS state FROM enrolment_states WHERE upn = ANY(\(upns.map(\.value))::text[])
+            SELECT packed, state::text AS state FROM enrolment_states WHERE upn = ANY(\(upns.map(\.value))::text[])
             ORDER BY upn, laestab
             """,
             "load enrolment states"
-        ) { row in try? JSONText.decode(EnrolmentState.self, from: try row.get("state", as: String.self)) }
+        ) { row -> EnrolmentState? in
+            // The binary form (migration 12); rows written before it hold the JSON form.
+            if let packed = try row.get("packed", as: ByteBuffer?.self) {
+                return try? EnrolmentState(packed: Array(packed.readableBytesView))
+            }
+            return (try row.get("state", as: String?.self)).flatMap { try? JSONText.decode(EnrolmentState.self, from: $0) }
+        }
         return Dictionary(grouping: states.compactMap { $0 }, by: \.enrolment.upn)
     }
 
@@ -24,19 +30,19 @@ extension StoreTransaction {
     /// later in `states` wins.
     public func saveEnrolmentStates(_ states: [EnrolmentState]) async throws {
         guard !states.isEmpty else { return }
-        let json = try states.map { try JSONText.encode($0) }
+        let packed = states.map { ByteBuffer(bytes: $0.packed()) }
         try await self.execute(
             """
-            INSERT INTO enrolment_states AS s (upn, laestab, first_year, horizon, latest, state, updated_at)
-            SELECT DISTINCT ON (u, l) u, l, y, NULLIF(h, '')::date, NULLIF(t, '')::date, j::jsonb, now() FROM unnest(
+            INSERT INTO enrolment_states AS s (upn, laestab, first_year, horizon, latest, packed, state, updated_at)
+            SELECT DISTINCT ON (u, l) u, l, y, NULLIF(h, '')::date, NULLIF(t, '')::date, j, NULL::jsonb, now() FROM unnest(
                 \(states.map(\.enrolment.upn.value))::text[], \(states.map(\.enrolment.laestab.value))::text[],
                 \(states.map(\.firstYear.description))::text[], \(states.map { $0.horizon?.description ?? "" })::text[],
-                \(states.map { $0.latest?.description ?? "" })::text[], \(json)::text[]
+                \(states.map { $0.latest?.description ?? "" })::text[], \(packed)::bytea[]
             ) WITH ORDINALITY AS x(u, l, y, h, t, j, n)
             ORDER BY u, l, n DESC
             ON CONFLICT (upn, laestab) DO UPDATE SET
                 first_year = EXCLUDED.first_year, horizon = EXCLUDED.horizon, latest = EXCLUDED.latest,
-                state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+                packed = EXCLUDED.packed, state = NULL, updated_at = EXCLUDED.updated_at
             """,
             "save enrolment states"
         )

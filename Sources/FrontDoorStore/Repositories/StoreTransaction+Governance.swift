@@ -1,4 +1,5 @@
 import Foundation
+import FrontDoorDomain
 import PostgresNIO
 
 /// The dates before which `frontdoor purge` removes or anonymises personal data (computed from
@@ -155,7 +156,10 @@ extension StoreTransaction {
                         FROM (SELECT \(Self.markColumns) FROM mark_log m WHERE m.upn = frontdoor_upn_key($1)) AS m),
                     'attendanceYears', (SELECT coalesce(json_agg(y ORDER BY y.academic_year), '[]'::json)
                         FROM pupil_year_attendance y WHERE y.upn = $1),
-                    'enrolmentStates', (SELECT coalesce(json_agg(s ORDER BY s.laestab), '[]'::json)
+                    'enrolmentStates', (SELECT coalesce(json_agg(json_build_object(
+                            'upn', s.upn, 'laestab', s.laestab, 'first_year', s.first_year, 'horizon', s.horizon,
+                            'latest', s.latest, 'state', coalesce(s.state, $3::jsonb -> s.laestab), 'updated_at', s.updated_at)
+                            ORDER BY s.laestab), '[]'::json)
                         FROM enrolment_states s WHERE s.upn = $1),
                     'exclusions', (SELECT coalesce(json_agg(x ORDER BY x.start_date, x.exclusion_id), '[]'::json)
                         FROM exclusions x WHERE x.upn = $1),
@@ -184,6 +188,15 @@ extension StoreTransaction {
                 """)
         query.binds.append(upn)
         query.binds.append(subjectRef)
+        // Binary states (migration 12) are decoded here and shown in their JSON form, keyed by school.
+        var states: [String: String] = [:]
+        if let key = try? UPN(validating: upn) {
+            for state in try await enrolmentStates(upns: [key])[key] ?? [] {
+                states[state.enrolment.laestab.value] = try JSONText.encode(state)
+            }
+        }
+        let statesObject = "{" + states.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+        query.binds.append(statesObject)
         return try await self.map(query, "subject access export") { row in try row.get("export", as: String.self) }.first ?? "{}"
     }
 }
