@@ -153,7 +153,7 @@ extension StoreTransaction {
                     'upn', $1::text,
                     'pupil', (SELECT row_to_json(p) FROM pupils p WHERE p.upn = $1),
                     'attendanceMarks', (SELECT coalesce(json_agg(m ORDER BY m.mark_date, m.session, m.event_time), '[]'::json)
-                        FROM (SELECT \(Self.markColumns) FROM mark_log m WHERE m.upn = frontdoor_upn_key($1)) AS m),
+                        FROM (SELECT \(Self.markColumns) FROM mark_log m JOIN mark_sources s USING (source_id) WHERE m.upn = frontdoor_upn_key($1)) AS m),
                     'attendanceYears', (SELECT coalesce(json_agg(y ORDER BY y.academic_year), '[]'::json)
                         FROM pupil_year_attendance y WHERE y.upn = $1),
                     'enrolmentStates', (SELECT coalesce(json_agg(json_build_object(
