@@ -204,7 +204,7 @@ public struct AttendanceHandler: BatchHandler {
             for (upn, firstYear) in recompute {
                 let lookback = AttendanceLookback.from(firstYear, context: context)
                 let marks = AttendanceRules.marksThatCount(
-                    (stored[upn.value] ?? []).compactMap(MarkEvent.init(record:)).filter { $0.date >= lookback })
+                    MarkEvent.events(stored[upn.value] ?? [], of: upn).filter { $0.date >= lookback })
                 outcomes[upn] = PupilAttendanceFold.recompute(
                     upn: upn, marks: marks, rollFacts: facts[upn.value] ?? [], states: states[upn] ?? [],
                     firstYear: firstYear, years: batch.touched[upn] ?? [], inputs: inputs[upn] ?? EnrolmentInputs(pupil: PupilProfile()),
@@ -265,7 +265,7 @@ public struct AttendanceHandler: BatchHandler {
             let rollFacts = facts[upn.value] ?? []
             // A mark stored before the deletion it falls after arrived counts no more than one
             // rejected now (RollChangeRules.deletion).
-            let events = (stored[upn.value] ?? []).compactMap(MarkEvent.init(record:)).filter {
+            let events = MarkEvent.events(stored[upn.value] ?? [], of: upn).filter {
                 RollChangeRules.deletion(before: $0.date, at: Enrolment(upn: $0.upn, laestab: $0.laestab), facts: rollFacts) == nil
             }
             let input = inputs[upn] ?? EnrolmentInputs(pupil: PupilProfile())
@@ -372,6 +372,34 @@ extension PupilProfile {
 }
 
 extension MarkEvent {
+    /// One pupil's stored marks as the rules see them (rows that no longer validate, never
+    /// expected, are left out). The UPN is validated once and each school's LAESTAB once, not
+    /// for every row: a late-year pupil has hundreds.
+    static func events(_ records: [MarkRecord], of upn: UPN) -> [MarkEvent] {
+        var schools: [String: LAESTAB] = [:]
+        var events: [MarkEvent] = []
+        events.reserveCapacity(records.count)
+        for r in records where r.upn == upn.value {
+            guard let session = Session(rawValue: r.session) else { continue }
+            let laestab: LAESTAB
+            if let known = schools[r.laestab] {
+                laestab = known
+            } else if let valid = try? LAESTAB(validating: r.laestab) {
+                schools[r.laestab] = valid
+                laestab = valid
+            } else {
+                continue
+            }
+            let date = LocalDate(r.date)
+            guard let code = RegisterCode(r.code, on: date) else { continue }
+            events.append(
+                MarkEvent(
+                    id: r.eventId, time: r.eventTime, upn: upn, laestab: laestab, date: date, session: session, code: code,
+                    minutesLate: r.minutesLate))
+        }
+        return events
+    }
+
     /// A stored mark as the rules see it; nil for a row that no longer validates (never expected).
     init?(record r: MarkRecord) {
         guard let upn = try? UPN(validating: r.upn), let laestab = try? LAESTAB(validating: r.laestab),

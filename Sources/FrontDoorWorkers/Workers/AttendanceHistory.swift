@@ -30,7 +30,7 @@ extension AttendanceHandler {
             pupil.cpp = plans[upn.value] ?? false
             let periods = (cme[upn.value] ?? []).map { CMECasePeriod(opened: LocalDate($0.opened), resolved: $0.closed.map(LocalDate.init)) }
             let marks = AttendanceRules.marksThatCount(
-                (stored[upn.value] ?? []).compactMap(MarkEvent.init(record:)).filter { $0.date >= lookback })
+                MarkEvent.events(stored[upn.value] ?? [], of: upn).filter { $0.date >= lookback })
             // The years the worker's batches touched: those of the marks judged.
             let years = Set(marks.map { AcademicYear(containing: $0.date) }.filter { $0 >= firstYear })
             let outcome = PupilAttendanceFold.recompute(

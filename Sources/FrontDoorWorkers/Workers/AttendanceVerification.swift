@@ -62,7 +62,7 @@ extension AttendanceHandler {
         let stored = try await tx.marksThatCount(
             upns: [upn.value], from: StoreDate(AttendanceLookback.from(firstYear, context: context)),
             through: StoreDate(AcademicYear(containing: latest).lastDay.adding(days: 366)))
-        let marks = AttendanceRules.marksThatCount((stored[upn.value] ?? []).compactMap(MarkEvent.init(record:)))
+        let marks = AttendanceRules.marksThatCount(MarkEvent.events(stored[upn.value] ?? [], of: upn))
             .filter {
                 RollChangeRules.deletion(before: $0.date, at: FrontDoorDomain.Enrolment(upn: upn, laestab: $0.laestab), facts: facts)
                     == nil
