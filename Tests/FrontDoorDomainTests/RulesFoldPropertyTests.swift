@@ -207,6 +207,32 @@ struct RulesFoldPropertyTests {
         }
     }
 
+    @Test("fold: present marks run the pupil-wide rules only with the day an N of the pupil leaves its grace")
+    func pupilRulesRunWhenAnNSettles() {
+        let context = F.context()
+        let grace = context.config.nGraceSchoolDays
+        // An N on the first day, then present days: the N counts from its grace-th later day.
+        let events = F.sessions(["N", "/"] + F.repeated("/", 2 * (grace + 1)))
+        func mayChange(stateDays: Int) -> Bool {
+            let (state, _) = EnrolmentFold.recompute(
+                enrolment: Enrolment(upn: F.pupil, laestab: F.ashfordSchool),
+                marks: AttendanceRules.marksThatCount(Array(events.prefix(2 * stateDays))), firstYear: F.year2026,
+                inputs: EnrolmentInputs(pupil: PupilProfile()), context: context)
+            let day = Array(events[(2 * stateDays)..<(2 * stateDays + 2)])
+            return PupilAttendanceFold.pupilRulesMayChange(states: [state], marks: day, context: context)
+        }
+        // The day before the N settles: still inside its grace after the batch, nothing to judge.
+        #expect(!mayChange(stateDays: grace - 1))
+        // The day it settles (its grace-th later day): it now counts as an unauthorised session.
+        #expect(mayChange(stateDays: grace))
+        // Settled already: present marks change nothing.
+        #expect(!mayChange(stateDays: grace + 1))
+        // An absence always may.
+        #expect(
+            PupilAttendanceFold.pupilRulesMayChange(
+                states: [], marks: F.sessions(["O"], from: "2026-09-07"), context: context))
+    }
+
     @Test("fold: the stored state survives its encoding")
     func stateRoundTrips() throws {
         let context = F.context()

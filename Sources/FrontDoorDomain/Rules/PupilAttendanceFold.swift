@@ -97,17 +97,31 @@ public enum PupilAttendanceFold {
     /// It cannot when every mark is present or attending (neither counts towards nor
     /// triggers a review), dated after every mark the pupil has at any school (so no
     /// session judged before is judged again, and no dual-registered session changes
-    /// hands), and no `N` of the pupil is still inside its grace (so none becomes a counting
-    /// session now). Penalty case ids depend on the enforcement history, not the marks, so
-    /// the decision the rules took at the last batch stands. Decisions, roll changes,
-    /// open reviews and changed characteristics are the caller's to add.
+    /// hands), and no `N` of the pupil leaves its grace with the batch's days (so none
+    /// becomes a counting session now: an `N` still inside its grace after the batch counts
+    /// no more than it did before it). Penalty case ids depend on the enforcement history,
+    /// not the marks, so the decision the rules took at the last batch stands. Decisions,
+    /// roll changes, open reviews and changed characteristics are the caller's to add.
     public static func pupilRulesMayChange(states: [EnrolmentState], marks: [MarkEvent], context: RuleContext) -> Bool {
         let latest = states.compactMap(\.latest).max()
-        let grace = context.config.nGraceSchoolDays
-        if states.contains(where: { !NGrace.pending($0.window, graceDays: grace).isEmpty }) { return true }
-        return marks.contains { m in
+        if marks.contains(where: { m in
             !(m.code.category == .present || m.code.category == .attending) || latest.map { m.date <= $0 } ?? false
+        }) {
+            return true
         }
+        // The grace counts an enrolment's own marked days (NGrace), so only an enrolment with
+        // new days can see an `N` settle.
+        let grace = context.config.nGraceSchoolDays
+        for state in states {
+            let before = NGrace.pending(state.window, graceDays: grace)
+            guard !before.isEmpty else { continue }
+            let added = marks.filter { $0.upn == state.enrolment.upn && $0.laestab == state.enrolment.laestab }.map {
+                CountedMark(slot: $0.slot, code: $0.code, time: $0.time, eventId: $0.id, minutesLate: $0.minutesLate)
+            }
+            guard !added.isEmpty else { continue }
+            if !before.isSubset(of: NGrace.pending(state.window + added, graceDays: grace)) { return true }
+        }
+        return false
     }
 }
 
