@@ -44,20 +44,39 @@ public enum EnrolmentFold {
     public static func apply(
         _ state: EnrolmentState, marks: [MarkEvent], inputs: EnrolmentInputs, context: RuleContext
     ) -> (state: EnrolmentState, effects: EnrolmentEffects)? {
-        guard state.inputsDigest == inputs.digest(context) else { return nil }
+        apply(state, marks: marks, inputs: inputs, digest: inputs.digest(context), context: context)
+    }
+
+    /// ``apply(_:marks:inputs:context:)`` with `inputs.digest(context)` computed by the caller
+    /// once for all of a pupil's enrolments.
+    static func apply(
+        _ state: EnrolmentState, marks: [MarkEvent], inputs: EnrolmentInputs, digest: String, context: RuleContext
+    ) -> (state: EnrolmentState, effects: EnrolmentEffects)? {
+        guard state.inputsDigest == digest else { return nil }
         let own = marks.filter { $0.upn == state.enrolment.upn && $0.laestab == state.enrolment.laestab }
         if let horizon = state.horizon, own.contains(where: { $0.date < horizon }) { return nil }
         if own.contains(where: { AcademicYear(containing: $0.date) < state.firstYear }) { return nil }
-        var window = Dictionary(state.window.map { ($0.slot, $0) }, uniquingKeysWith: { a, _ in a })
-        for e in own.map({ normalised($0) }) {
-            // The mark that counted before: the amendment replaces it (its delta), or loses to it.
-            if let c = window[e.slot], !AttendanceRules.supersedes(e, MarkEvent(counted: c)) { continue }
-            window[e.slot] = CountedMark(
-                slot: e.slot, code: e.code, time: e.time, eventId: e.id, minutesLate: e.minutesLate)
+        /// The batch's marks into `window`: a mark for a slot already there replaces the mark that
+        /// counted before it (the amendment's delta), or loses to it.
+        func merge(_ marks: [MarkEvent], into window: inout [MarkSlot: CountedMark]) {
+            for e in marks.map({ normalised($0) }) {
+                if let c = window[e.slot], !AttendanceRules.supersedes(e, MarkEvent(counted: c)) { continue }
+                window[e.slot] = CountedMark(
+                    slot: e.slot, code: e.code, time: e.time, eventId: e.id, minutesLate: e.minutesLate)
+            }
         }
         var next = state
-        next.window = window.values.sorted { $0.slot < $1.slot }
-        return fold(next, inputs: inputs, context: context)
+        if let last = state.window.last?.slot, own.allSatisfy({ $0.slot > last }) {
+            // The usual batch: the next day's marks, after every mark of the window.
+            var added: [MarkSlot: CountedMark] = [:]
+            merge(own, into: &added)
+            next.window += added.values.sorted { $0.slot < $1.slot }
+        } else {
+            var window = Dictionary(state.window.map { ($0.slot, $0) }, uniquingKeysWith: { a, _ in a })
+            merge(own, into: &window)
+            next.window = window.values.sorted { $0.slot < $1.slot }
+        }
+        return fold(next, inputs: inputs, digest: digest, context: context)
     }
 
     /// The enrolment's state and effects from its stored marks that count (`marks`, read from
@@ -68,14 +87,15 @@ public enum EnrolmentFold {
         context: RuleContext
     ) -> (state: EnrolmentState, effects: EnrolmentEffects) {
         let own = AttendanceRules.marks(marks, of: enrolment).map { normalised($0) }
-        let state = EnrolmentState(
-            enrolment: enrolment, firstYear: firstYear, window: own, inputsDigest: inputs.digest(context))
-        return fold(state, inputs: inputs, context: context)
+        let digest = inputs.digest(context)
+        let state = EnrolmentState(enrolment: enrolment, firstYear: firstYear, window: own, inputsDigest: digest)
+        return fold(state, inputs: inputs, digest: digest, context: context)
     }
 
     /// Steps the window from the checkpoint; folds the days that leave the window into it.
+    /// `digest` is `inputs.digest(context)` (the caller's, computed once).
     static func fold(
-        _ state: EnrolmentState, inputs: EnrolmentInputs, context: RuleContext
+        _ state: EnrolmentState, inputs: EnrolmentInputs, digest: String, context: RuleContext
     ) -> (state: EnrolmentState, effects: EnrolmentEffects) {
         var effects = EnrolmentEffects()
         var absence = state.absence
@@ -113,7 +133,7 @@ public enum EnrolmentFold {
         next.absence = checkpoint.absence
         next.cme = checkpoint.cme
         next.window = days.dropFirst(leaving).flatMap { $0 }
-        next.inputsDigest = inputs.digest(context)
+        next.inputsDigest = digest
         // A year whose every mark is behind the horizon is closed: a mark for it is older than
         // the window, so it is recomputed from the stored marks, from that year on.
         if let first = next.window.first.map({ AcademicYear(containing: $0.date) }), first > next.firstYear {

@@ -9,7 +9,7 @@ public enum NGrace {
     /// later dates with marks at the same school. Pure: the answer only changes as later
     /// marks (or an amendment) arrive.
     public static func pending(_ marks: [CountedMark], graceDays: Int) -> Set<MarkSlot> {
-        guard graceDays > 0 else { return [] }
+        guard graceDays > 0, marks.contains(where: { $0.code.code == "N" }) else { return [] }
         var dates: [Enrolment: [LocalDate]] = [:]
         for m in marks { dates[Enrolment(upn: m.upn, laestab: m.laestab), default: []].append(m.date) }
         let sorted = dates.mapValues { Array(Set($0)).sorted() }

@@ -41,16 +41,17 @@ public enum PupilAttendanceFold {
         let mayChange = pupilRulesMayChange(states: states, marks: own, context: context)
         var outcome = PupilFoldOutcome(states: [], effects: EnrolmentEffects(), statistics: [], pupilRulesMayChange: mayChange)
         var figures: [Enrolment: [AcademicYear: AttendanceStatistics]] = [:]
+        let digest = inputs.digest(context)
         for enrolment in Set(own.map { Enrolment(upn: upn, laestab: $0.laestab) }).sorted() {
             guard let state = byEnrolment[enrolment],
-                let applied = EnrolmentFold.apply(state, marks: own, inputs: inputs, context: context)
+                let applied = EnrolmentFold.apply(state, marks: own, inputs: inputs, digest: digest, context: context)
             else { return .failure(Recompute(from: earliest)) }
             outcome.states.append(applied.state)
             outcome.effects.append(applied.effects)
             figures[enrolment] = applied.effects.statistics
         }
         for state in states where figures[state.enrolment] == nil {
-            figures[state.enrolment] = EnrolmentFold.fold(state, inputs: inputs, context: context).effects.statistics
+            figures[state.enrolment] = EnrolmentFold.fold(state, inputs: inputs, digest: digest, context: context).effects.statistics
         }
         for year in years.sorted() {
             var parts: [AttendanceStatistics] = []
