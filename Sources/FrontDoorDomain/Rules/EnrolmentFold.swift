@@ -70,7 +70,11 @@ public enum EnrolmentFold {
             // The usual batch: the next day's marks, after every mark of the window.
             var added: [MarkSlot: CountedMark] = [:]
             merge(own, into: &added)
-            next.window += added.values.sorted { $0.slot < $1.slot }
+            let sorted = added.values.sorted { $0.slot < $1.slot }
+            if let stepped = stepFromTip(state, added: sorted, inputs: inputs, digest: digest, context: context) {
+                return stepped
+            }
+            next.window += sorted
         } else {
             var window = Dictionary(state.window.map { ($0.slot, $0) }, uniquingKeysWith: { a, _ in a })
             merge(own, into: &window)
@@ -134,8 +138,14 @@ public enum EnrolmentFold {
         next.cme = checkpoint.cme
         next.window = days.dropFirst(leaving).flatMap { $0 }
         next.inputsDigest = digest
-        // A year whose every mark is behind the horizon is closed: a mark for it is older than
-        // the window, so it is recomputed from the stored marks, from that year on.
+        next.tip = EnrolmentState.Tip(absence: absence, cme: cme)
+        closeYears(&next)
+        return (next, effects)
+    }
+
+    /// A year whose every mark is behind the horizon is closed: a mark for it is older than
+    /// the window, so it is recomputed from the stored marks, from that year on.
+    static func closeYears(_ next: inout EnrolmentState) {
         if let first = next.window.first.map({ AcademicYear(containing: $0.date) }), first > next.firstYear {
             next.firstYear = first
             if let s = next.absence.statistics, s.academicYear < first { next.absence = PersistentAbsenceFold() }
@@ -144,6 +154,82 @@ public enum EnrolmentFold {
             // none there (the count restarts with the new year's first day either way).
             if let y = next.cme.year, y < first { next.cme.runs = 0 }
         }
+    }
+
+    /// ``fold(_:inputs:digest:context:)`` of the window with `added` appended, stepped from the
+    /// state's tip instead of its checkpoint: the same state and, of the effects, those of the
+    /// marks and days that were not stepped before (the rest the last batch already decided;
+    /// their ids are stable, so stepping them again would only repeat them).
+    ///
+    /// Nil (step the window instead) without a tip, when a mark of `added` falls on or before
+    /// the window's last date, or when the checkpoint, the window and `added` are not all of
+    /// one academic year (a year's first marks, and the summer, take the general path).
+    ///
+    /// Exact: the window's days are a prefix of the new window's, so the tip (the fold after
+    /// them) stepped over `added` is the fold after the new window; CME, stepped to the first
+    /// day with an `N` still in its grace, moves on to the new first such day, which is never
+    /// earlier (later dates only end graces). The checkpoint steps the days that leave the
+    /// window, as the general path does.
+    static func stepFromTip(
+        _ state: EnrolmentState, added: [CountedMark], inputs: EnrolmentInputs, digest: String, context: RuleContext
+    ) -> (state: EnrolmentState, effects: EnrolmentEffects)? {
+        guard let tip = state.tip, let firstDate = state.window.first?.date, let lastDate = state.window.last?.date,
+            let newest = added.last?.date, added.allSatisfy({ $0.date > lastDate })
+        else { return nil }
+        let year = AcademicYear(containing: firstDate)
+        guard year >= state.firstYear, AcademicYear(containing: newest) == year,
+            (state.absence.statistics?.academicYear ?? year) == year,
+            (tip.absence.statistics?.academicYear ?? year) == year
+        else { return nil }
+        let grace = context.config.nGraceSchoolDays
+        var days: [[CountedMark]] = []
+        for m in state.window {
+            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
+        }
+        let pendingBefore = NGrace.pending(state.window, graceDays: grace)
+        let cmeFrom = days.firstIndex { $0.contains { pendingBefore.contains($0.slot) } } ?? days.count
+        for m in added {
+            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
+        }
+        let window = state.window + added
+        let pending = NGrace.pending(window, graceDays: grace)
+        let firstPending = days.firstIndex { $0.contains { pending.contains($0.slot) } } ?? days.count
+        guard firstPending >= cmeFrom else { return nil }
+
+        var effects = EnrolmentEffects()
+        var absence = tip.absence
+        var cme = tip.cme
+        for m in added {
+            absence.step(
+                m, enrolment: state.enrolment, pupil: inputs.pupil, context: context,
+                notifications: &effects.notifications, audit: &effects.audit)
+        }
+        if let s = absence.statistics { effects.statistics[s.academicYear] = s }
+        for i in cmeFrom..<firstPending {
+            cme.step(
+                day: days[i][0].date, marks: days[i], enrolment: state.enrolment, judged: true, pupil: inputs.pupil,
+                cmeCases: inputs.cmeCases, context: context, notifications: &effects.notifications, audit: &effects.audit)
+        }
+        // The checkpoint moves past the days that leave the window (what they decide was
+        // decided when they arrived).
+        let leaving = min(max(0, days.count - windowSchoolDays(context)), firstPending)
+        var next = state
+        var repeated = EnrolmentEffects()
+        for day in days.prefix(leaving) {
+            for m in day {
+                next.absence.step(
+                    m, enrolment: state.enrolment, pupil: inputs.pupil, context: context,
+                    notifications: &repeated.notifications, audit: &repeated.audit)
+            }
+            next.cme.step(
+                day: day[0].date, marks: day, enrolment: state.enrolment, judged: true, pupil: inputs.pupil,
+                cmeCases: inputs.cmeCases, context: context, notifications: &repeated.notifications,
+                audit: &repeated.audit)
+        }
+        next.window = days.dropFirst(leaving).flatMap { $0 }
+        next.inputsDigest = digest
+        next.tip = EnrolmentState.Tip(absence: absence, cme: cme)
+        closeYears(&next)
         return (next, effects)
     }
 

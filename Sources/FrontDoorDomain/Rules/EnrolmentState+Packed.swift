@@ -5,7 +5,8 @@
 /// late-year morning (Foundation's encoder and decoder over twenty window marks per state) and
 /// about 2.5 KB a state; this one is a few hundred bytes and a single pass each way.
 ///
-/// Layout, version 1: the version byte, then fields in order, integers as LEB128 varints
+/// Layout, version 1: the version byte, then fields in order (the enrolment, the first year, the
+/// checkpoint's absence and CME folds, the tip's when there is one, the window, the digest), integers as LEB128 varints
 /// (signed ones zig-zag encoded), strings as a varint length and UTF-8, optionals as a 0/1 byte
 /// and the value. A window mark's event id is 16 bytes when it is a canonical lower-case UUID
 /// (what MIS vendors send), else a string. Decoding validates every value as the JSON form
@@ -24,10 +25,11 @@ extension EnrolmentState {
         w.string(enrolment.laestab.value)
         w.int(firstYear.startYear)
         w.absence(absence)
-        w.int(cme.runLength)
-        w.optional(cme.runStart) { $0.int($1.daysSinceEpoch) }
-        w.optional(cme.year) { $0.int($1.startYear) }
-        w.int(cme.runs)
+        w.cme(cme)
+        w.optional(tip) { w, tip in
+            w.absence(tip.absence)
+            w.cme(tip.cme)
+        }
         w.int(window.count)
         var previousDay = 0
         for m in window {
@@ -68,11 +70,10 @@ extension EnrolmentState {
         let enrolment = Enrolment(upn: upn, laestab: laestab)
         let firstYear = AcademicYear(startYear: try r.year())
         let absence = try r.absence()
-        var cme = CMERiskFold()
-        cme.runLength = try r.count()
-        cme.runStart = try r.optional { r throws(PackedStateError) in try r.date() }
-        cme.year = try r.optional { r throws(PackedStateError) in AcademicYear(startYear: try r.year()) }
-        cme.runs = try r.count()
+        let cme = try r.cme()
+        let tip = try r.optional { r throws(PackedStateError) in
+            EnrolmentState.Tip(absence: try r.absence(), cme: try r.cme())
+        }
         let count = try r.count()
         guard count <= r.remaining else { throw PackedStateError("window longer than the data") }
         var window: [CountedMark] = []
@@ -109,7 +110,9 @@ extension EnrolmentState {
         }
         let digest = try r.string()
         guard r.remaining == 0 else { throw PackedStateError("bytes after the state") }
-        self.init(enrolment: enrolment, firstYear: firstYear, absence: absence, cme: cme, window: window, inputsDigest: digest)
+        self.init(
+            enrolment: enrolment, firstYear: firstYear, absence: absence, cme: cme, window: window, inputsDigest: digest,
+            tip: tip)
     }
 }
 
@@ -162,6 +165,13 @@ struct PackedWriter {
             string(k)
             int(v)
         }
+    }
+
+    mutating func cme(_ c: CMERiskFold) {
+        int(c.runLength)
+        optional(c.runStart) { $0.int($1.daysSinceEpoch) }
+        optional(c.year) { $0.int($1.startYear) }
+        int(c.runs)
     }
 
     mutating func absence(_ a: PersistentAbsenceFold) {
@@ -276,6 +286,15 @@ struct PackedReader {
             d[k] = try count()
         }
         return d
+    }
+
+    mutating func cme() throws(PackedStateError) -> CMERiskFold {
+        var c = CMERiskFold()
+        c.runLength = try count()
+        c.runStart = try optional { r throws(PackedStateError) in try r.date() }
+        c.year = try optional { r throws(PackedStateError) in AcademicYear(startYear: try r.year()) }
+        c.runs = try count()
+        return c
     }
 
     mutating func absence() throws(PackedStateError) -> PersistentAbsenceFold {

@@ -25,10 +25,27 @@ public struct EnrolmentState: Hashable, Sendable {
     /// (the pupil's characteristics, CME cases, the thresholds): when they change, the
     /// replay would judge the whole year again, so the enrolment is recomputed.
     public var inputsDigest: String
+    /// The fold after the whole window (persistent and severe absence after every mark, CME
+    /// after every day before the first `N` still in its grace): what the next day's marks
+    /// are stepped from, so the usual batch steps its own marks, not the window again
+    /// (``EnrolmentFold/apply(_:marks:inputs:context:)``). Nil in a state stored before it was
+    /// kept; the next batch steps the window and sets it.
+    public var tip: Tip?
+
+    /// ``EnrolmentState/tip``.
+    public struct Tip: Hashable, Sendable, Codable {
+        public var absence: PersistentAbsenceFold
+        public var cme: CMERiskFold
+
+        public init(absence: PersistentAbsenceFold, cme: CMERiskFold) {
+            self.absence = absence
+            self.cme = cme
+        }
+    }
 
     public init(
         enrolment: Enrolment, firstYear: AcademicYear, absence: PersistentAbsenceFold = .init(),
-        cme: CMERiskFold = .init(), window: [CountedMark] = [], inputsDigest: String
+        cme: CMERiskFold = .init(), window: [CountedMark] = [], inputsDigest: String, tip: Tip? = nil
     ) {
         self.enrolment = enrolment
         self.firstYear = firstYear
@@ -36,6 +53,7 @@ public struct EnrolmentState: Hashable, Sendable {
         self.cme = cme
         self.window = window
         self.inputsDigest = inputsDigest
+        self.tip = tip
     }
 
     /// The first date of the window: a mark dated before it needs a recompute. Nil with no marks.
@@ -88,7 +106,7 @@ extension EnrolmentState: Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case upn, laestab, firstYear, absence, cme, window, inputs
+        case upn, laestab, firstYear, absence, cme, window, inputs, tip
     }
 
     public init(from decoder: any Decoder) throws {
@@ -111,7 +129,7 @@ extension EnrolmentState: Codable {
             enrolment: enrolment, firstYear: try c.decode(AcademicYear.self, forKey: .firstYear),
             absence: try c.decode(PersistentAbsenceFold.self, forKey: .absence),
             cme: try c.decode(CMERiskFold.self, forKey: .cme), window: window,
-            inputsDigest: try c.decode(String.self, forKey: .inputs))
+            inputsDigest: try c.decode(String.self, forKey: .inputs), tip: try c.decodeIfPresent(Tip.self, forKey: .tip))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -128,5 +146,6 @@ extension EnrolmentState: Codable {
                     t: EnrolmentFold.microseconds($0.time), i: $0.eventId, l: $0.minutesLate)
             }, forKey: .window)
         try c.encode(inputsDigest, forKey: .inputs)
+        try c.encodeIfPresent(tip, forKey: .tip)
     }
 }

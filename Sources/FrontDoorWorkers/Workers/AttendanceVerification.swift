@@ -99,6 +99,7 @@ extension AttendanceHandler {
         if a.cme != b.cme { out.append("cme-run") }
         if a.window != b.window { out.append("window") }
         if a.inputsDigest != b.inputsDigest { out.append("inputs") }
+        if a.tip != b.tip { out.append("latest-fold") }
         return out
     }
 }
