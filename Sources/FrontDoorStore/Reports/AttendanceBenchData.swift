@@ -201,8 +201,10 @@ public enum AttendanceBenchData {
     }
 
     /// The baseline for one batch: the marks `COPY`ed into a staging table, then stored
-    /// with one set-based `INSERT … ON CONFLICT DO NOTHING`, the pupils' year totals upserted by
-    /// what the batch added, and the batch's next offsets, all in one transaction. No rules.
+    /// with one set-based `INSERT`, the pupils' year totals upserted by what the batch added, and
+    /// the batch's next offsets, all in one transaction. No rules, and no de-duplication: the
+    /// mark log has no unique index to skip a mark on (migration 13), and the benchmark sends
+    /// each mark once.
     public static func baselineBatch(
         _ marks: [MarkRecord], academicYear: String, group: String, topic: String, offsets: [(partition: Int32, next: Int64)],
         into database: FrontDoorDatabase
@@ -241,7 +243,6 @@ public enum AttendanceBenchData {
                         left(b.session, 1)::"char", frontdoor_mark_category_key(b.category), b.minutes_late::int2, b.code,
                         CASE WHEN b.event_id !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN b.event_id END
                     FROM bench_staging b JOIN mark_sources s ON s.source = b.source
-                    ON CONFLICT DO NOTHING
                     RETURNING upn, category
                 )
                 INSERT INTO pupil_year_attendance AS a
