@@ -54,6 +54,24 @@ struct MarkLogStorageTests {
         }
     }
 
+    @Test("marks from many sources each read back with their own (marksThatCount looks the sources up by id)")
+    func sourcesReadBack() async throws {
+        try await TestDatabase.with { database in
+            let marks = (0..<6).map { i in
+                var m = AttendanceTests.mark("s\(i)", upn: "B886200126001", date: "2026-09-\(14 + i)", code: "/", at: Double(i))
+                m.source = "urn:laestab:886200\(i % 3)"
+                return m
+            }
+            // A source registered by another batch first, so ids and sources are not in the same order.
+            _ = try await database.withTransaction { tx in try await tx.insertMarks([marks[2]]) }
+            _ = try await database.withTransaction { tx in try await tx.insertMarks(Array(marks[0..<2] + marks[3...])) }
+            let read = try await database.withTransaction(readOnly: true) { tx in
+                try await tx.marksThatCount(upn: "B886200126001", from: day("2026-09-01"), through: day("2026-09-30"))
+            }
+            #expect(read == marks)
+        }
+    }
+
     @Test("the mark log is partitioned by academic year; a date outside the prepared years still has a place")
     func partitionsByAcademicYear() async throws {
         try await TestDatabase.with { database in
