@@ -119,7 +119,8 @@ struct MarkLogIndexTests {
             #expect(read[Self.upn]?.map(\.code) == ["O"])
             #expect(read[other]?.map(\.code) == ["O"])
             let view = try await database.client.query(
-                "SELECT code FROM marks_that_count ORDER BY upn").collect().map { try $0.decode(String.self) }
+                "SELECT code FROM marks_that_count ORDER BY upn"
+            ).collect().map { try $0.decode(String.self) }
             #expect(view == ["O", "O"])
         }
     }
