@@ -150,6 +150,64 @@ struct MarkLogIndexTests {
         }
     }
 
+    @Test("claims take the compact form: a canonical UUID id as a uuid, any other id as text, each claimed once until released")
+    func claimsCompactForm() async throws {
+        try await TestDatabase.with { database in
+            let ids = ["b0f6c1d2-4a7e-4c55-9d0e-1f2a3b4c5d6e", "B0F6C1D2-4A7E-4C55-9D0E-1F2A3B4C5D6E", "plain-id"]
+            let claims = ids.enumerated().map { i, id in
+                EventClaim(source: "urn:laestab:8862001", id: id, topic: "frontdoor.attendance.v1", partition: 2, offset: Int64(i))
+            }
+            let first = try await database.withTransaction { tx in try await tx.claimEvents(claims + [claims[0]]) }
+            #expect(first == Set(claims.map(\.key)))
+            let again = try await database.withTransaction { tx in
+                try await tx.claimEvents(claims + [EventClaim(source: "urn:other", id: ids[0], topic: "t", partition: 0, offset: 9)])
+            }
+            #expect(again == [EventKey(source: "urn:other", id: ids[0])])
+            let columns = try await database.client.query(
+                "SELECT count(event_uuid)::int8, count(event_text)::int8 FROM event_claims"
+            ).collect()
+            let (uuids, texts) = try #require(columns.first).decode((Int, Int).self)
+            #expect(uuids == 2 && texts == 2)
+            // The view keeps the old columns.
+            let view = try await database.client.query(
+                "SELECT concat_ws(' ', source, event_id, topic, partition, \"offset\") FROM processed_events ORDER BY 1"
+            ).collect().map { try $0.decode(String.self) }
+            #expect(
+                view == [
+                    "urn:laestab:8862001 B0F6C1D2-4A7E-4C55-9D0E-1F2A3B4C5D6E frontdoor.attendance.v1 2 1",
+                    "urn:laestab:8862001 b0f6c1d2-4a7e-4c55-9d0e-1f2a3b4c5d6e frontdoor.attendance.v1 2 0",
+                    "urn:laestab:8862001 plain-id frontdoor.attendance.v1 2 2", "urn:other b0f6c1d2-4a7e-4c55-9d0e-1f2a3b4c5d6e t 0 9",
+                ])
+            let processed = try await database.withTransaction(readOnly: true) { tx in
+                var processed: [Bool] = []
+                for id in ids { processed.append(try await tx.isProcessed(source: "urn:laestab:8862001", id: id)) }
+                return processed
+            }
+            #expect(processed == [true, true, true])
+            try await database.withTransaction { tx in try await tx.releaseClaims([claims[0].key, claims[2].key]) }
+            let released = try await database.withTransaction { tx in try await tx.claimEvents(claims) }
+            #expect(released == [claims[0].key, claims[2].key])
+        }
+    }
+
+    @Test("a claim written as the worker writes them (batches of 500, UUID ids) takes under 150 bytes, table plus index")
+    func claimBytes() async throws {
+        try await TestDatabase.with { database in
+            for batch in 0..<80 {
+                let claims = (0..<500).map { i in
+                    EventClaim(
+                        source: "urn:laestab:88620\(10 + i % 30)", id: UUID().uuidString.lowercased(), topic: "frontdoor.attendance.v1",
+                        partition: Int32(i % 6), offset: Int64(batch * 500 + i))
+                }
+                _ = try await database.withTransaction { tx in try await tx.claimEvents(claims) }
+            }
+            try await database.client.query("VACUUM ANALYZE event_claims")
+            let bytes = try await AttendanceBenchData.bytesPerMark(database)
+            // 264 bytes a claim before migration 13 (bench attendance); 140 now on 40,000.
+            #expect(bytes.processedEvents > 0 && bytes.processedEvents < 150, "\(bytes)")
+        }
+    }
+
     @Test("migration 13 keeps the marks a version-11 database holds and swaps the index")
     func migrationKeepsStoredMarks() async throws {
         try await TestDatabase.with(migrate: false) { database in
@@ -157,6 +215,18 @@ struct MarkLogIndexTests {
             _ = try await before.migrate(client: database.client, logger: TestDatabase.logger)
             let marks = Self.marks()
             _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
+            try await database.client.query(
+                """
+                INSERT INTO processed_events (source, event_id, topic, partition, "offset", processed_at)
+                VALUES ('urn:laestab:8862001', 'b0f6c1d2-4a7e-4c55-9d0e-1f2a3b4c5d6e', 'frontdoor.attendance.v1', 3, 17, '2026-09-14 09:05Z'),
+                       ('urn:agency:police', 'ref-1', 'frontdoor.referrals.v1', 0, 4, '2026-09-15 10:00Z')
+                """)
+            let claimsQuery =
+                "SELECT concat_ws(' ', source, event_id, topic, partition, \"offset\", processed_at) FROM processed_events ORDER BY 1"
+            let expectedClaims = try await database.client.query(PostgresQuery(unsafeSQL: claimsQuery)).collect().map {
+                try $0.decode(String.self)
+            }
+            #expect(expectedClaims.count == 2)
             let old = try await Self.indexes(database)
             #expect(old.count == 2 && old.allSatisfy { $0.contains("UNIQUE") && $0.contains("INCLUDE (code, category)") })
             let expected = try await database.withTransaction(readOnly: true) { tx in
@@ -169,6 +239,20 @@ struct MarkLogIndexTests {
             #expect(after == expected && after.count == 40)
             let new = try await Self.indexes(database)
             #expect(new.count == 2 && new.allSatisfy { !$0.contains("UNIQUE") && $0.hasSuffix("USING btree (upn) WITH (deduplicate_items='on')") })
+            // The claims are converted, every column kept, and still refuse their events.
+            let claims = try await database.client.query(PostgresQuery(unsafeSQL: claimsQuery)).collect().map {
+                try $0.decode(String.self)
+            }
+            #expect(claims == expectedClaims)
+            let fresh = try await database.withTransaction { tx in
+                try await tx.claimEvents([
+                    EventClaim(source: "urn:agency:police", id: "ref-1", topic: "frontdoor.referrals.v1", partition: 0, offset: 5),
+                    EventClaim(
+                        source: "urn:laestab:8862001", id: "b0f6c1d2-4a7e-4c55-9d0e-1f2a3b4c5d6e", topic: "frontdoor.attendance.v1",
+                        partition: 3, offset: 18),
+                ])
+            }
+            #expect(fresh.isEmpty)
         }
     }
 }

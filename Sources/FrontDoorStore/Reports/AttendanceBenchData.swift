@@ -268,7 +268,8 @@ public enum AttendanceBenchData {
     }
 
     /// Bytes per stored mark: the mark log's table and index (all partitions) per row, and
-    /// `processed_events`' (table and index) per mark it holds a claim for.
+    /// the claims' (`event_claims` and `event_topics`, tables and indexes, migration 13) per
+    /// claim held.
     public static func bytesPerMark(
         _ database: FrontDoorDatabase
     ) async throws -> (
@@ -280,13 +281,13 @@ public enum AttendanceBenchData {
                 SELECT (SELECT count(*) FROM mark_log)::int8,
                     (SELECT coalesce(sum(pg_table_size(oid)), 0) FROM parts)::int8,
                     (SELECT coalesce(sum(pg_indexes_size(oid)), 0) FROM parts)::int8,
-                    pg_total_relation_size('processed_events')::int8,
-                    (SELECT count(*) FROM processed_events)::int8
+                    (pg_total_relation_size('event_claims') + pg_total_relation_size('event_topics'))::int8,
+                    (SELECT count(*) FROM event_claims)::int8
                 """)
         let rows = try await database.client.query(query, logger: database.driverLogger)
         for try await (n, table, indexes, processed, claims) in rows.decode((Int, Int, Int, Int, Int).self) {
-            guard n > 0 else { return (0, 0, 0, 0) }
             let perClaim = claims > 0 ? Double(processed) / Double(claims) : 0
+            guard n > 0 else { return (0, 0, 0, perClaim) }
             return (n, Double(table) / Double(n), Double(indexes) / Double(n), perClaim)
         }
         return (0, 0, 0, 0)
