@@ -190,6 +190,34 @@ struct MarkLogIndexTests {
         }
     }
 
+    @Test("batches from known sources and topics draw no new ids (an id drawn per batch would run the sequences out)")
+    func knownNamesDrawNoIds() async throws {
+        try await TestDatabase.with { database in
+            for batch in 0..<20 {
+                let claims = (0..<3).map { i in
+                    EventClaim(
+                        source: "urn:laestab:886200\(i)", id: "c-\(batch)-\(i)", topic: "frontdoor.attendance.v1", partition: 0,
+                        offset: Int64(batch * 3 + i))
+                }
+                _ = try await database.withTransaction { tx in try await tx.claimEvents(claims) }
+                let marks = (0..<3).map { i in
+                    var m = AttendanceTests.mark("m-\(batch)-\(i)", upn: Self.upn, code: "/", at: Double(batch))
+                    m.source = "urn:laestab:886200\(i)"
+                    return m
+                }
+                _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
+            }
+            let drawn = try await database.client.query(
+                """
+                SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('mark_sources', 'source_id')), 0)::int8,
+                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('event_topics', 'topic_id')), 0)::int8
+                """
+            ).collect()
+            let (sources, topics) = try #require(drawn.first).decode((Int, Int).self)
+            #expect(sources == 3 && topics == 1)
+        }
+    }
+
     @Test("a claim written as the worker writes them (batches of 500, UUID ids) takes under 150 bytes, table plus index")
     func claimBytes() async throws {
         try await TestDatabase.with { database in

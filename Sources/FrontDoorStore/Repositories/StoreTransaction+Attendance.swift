@@ -52,7 +52,9 @@ extension StoreTransaction {
         let sources = marks.map(\.source)
         try await self.execute(
             """
-            INSERT INTO mark_sources (source) SELECT DISTINCT s FROM unnest(\(sources)::text[]) AS s ORDER BY 1
+            INSERT INTO mark_sources (source)
+            SELECT DISTINCT s FROM unnest(\(sources)::text[]) AS s WHERE NOT EXISTS (SELECT 1 FROM mark_sources m WHERE m.source = s)
+            ORDER BY 1
             ON CONFLICT (source) DO NOTHING
             """,
             "insert mark sources"
