@@ -456,7 +456,7 @@ final class BenchRun: @unchecked Sendable {
             let bytes = try await AttendanceBenchData.bytesPerMark(db)
             line(
                 String(
-                    format: "%@: storage %d marks, %.0f B/mark in the mark log (%.0f table + %.0f index), %.0f B/claim in processed_events",
+                    format: "%@: storage %d marks, %.0f B/mark in the mark log (%.0f table + %.0f index), %.0f B/claim in the claims (event_claims)",
                     phase, bytes.marks, bytes.table + bytes.indexes, bytes.table, bytes.indexes, bytes.processedEvents))
             let ceiling = try await after(db)
             if ceiling > 0 { line(String(format: "%@: worker / COPY ceiling: %.3f", phase, rate / ceiling)) }

@@ -8,7 +8,7 @@ struct MigrationTests {
     static let expectedTables: Set<String> = [
         "schema_migrations", "schools", "pupils", "mark_log", "mark_sources", "pupil_year_attendance", "exclusions",
         "referrals", "cases", "officer_tasks", "enforcement_reviews", "enforcement_decisions", "rule_state",
-        "outbox", "consumer_offsets", "processed_events", "rejected_events", "audit_log", "roll_changes",
+        "outbox", "consumer_offsets", "event_claims", "event_topics", "rejected_events", "audit_log", "roll_changes",
         "enrolment_states", "gateway_clients",
     ]
 

@@ -180,6 +180,34 @@ struct AttendanceFoldTests {
         }
     }
 
+    @Test("marks re-sent after their claims were purged are stored again and change no state, total, notification or audit entry")
+    func resentAfterClaimPurgeChangesNothing() async throws {
+        try await TestDatabase.with { db in
+            let ashford = TestEnvironment.school(in: "Ashford")
+            let upn = Events.upn(ashford, serial: 9)
+            let days = Events.markDays(from: Events.date("2026-09-07"), count: 25)
+            // Absent every morning: severe absence, so there are notifications and audit entries to repeat.
+            for d in days { try await Self.batch(Self.marksOfDay(upn, ashford, d, "O", "/"), in: db) }
+            let snapshot = """
+                SELECT (SELECT string_agg(concat_ws(' ', laestab, first_year, horizon, latest, state::text), ';') FROM enrolment_states),
+                    (SELECT string_agg(concat_ws(' ', academic_year, possible, present, unauthorised), ';') FROM pupil_year_attendance),
+                    (SELECT count(*)::text FROM outbox), (SELECT count(*)::text FROM audit_log)
+                """
+            let before = try await db.rows(snapshot)
+            #expect(try await db.int("SELECT count(*) FROM outbox") > 0)
+            #expect(try await db.int("SELECT count(*) FROM mark_log") == 50)
+
+            // The handler runs after the claims (BatchWorker), so handling the same events again is
+            // a re-send whose claims are gone: a day older than the state's window (a recompute
+            // from the stored marks, which now hold that day twice) and the latest day (the fold).
+            try await Self.batch(Self.marksOfDay(upn, ashford, days[2], "O", "/"), in: db)
+            try await Self.batch(Self.marksOfDay(upn, ashford, days[24], "O", "/"), in: db)
+            #expect(try await db.int("SELECT count(*) FROM mark_log") == 54)
+            #expect(try await db.rows(snapshot) == before)
+            #expect(try await Self.verify(upn, in: db).isConsistent)
+        }
+    }
+
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     /// Issue 10 item 4, a measurement (figures, never pass or fail; run with

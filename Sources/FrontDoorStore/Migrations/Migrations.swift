@@ -2,7 +2,7 @@ extension Migration {
     /// frontdoor's schema, oldest first. ``Migrator`` applies the ones a database lacks.
     public static let all: [Migration] = [
         initialSchema, auditIds, lookupIndexes, reportIndexes, rejectedOnce, outboxRetries, penaltyNoticeWithdrawn,
-        rollChanges, markLogStorage, enrolmentStates, gatewayClients, packedEnrolmentStates,
+        rollChanges, markLogStorage, enrolmentStates, gatewayClients, packedEnrolmentStates, markLogIndex,
     ]
 
     /// The first schema: reference data, facts, cases, enforcement, rule state, outbox,

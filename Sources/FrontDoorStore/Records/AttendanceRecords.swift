@@ -6,7 +6,7 @@ public struct MarkRecord: Sendable, Hashable {
     public var source: String
     /// CloudEvents `id`; the tie-break between marks with the same ``eventTime`` (larger wins,
     /// compared byte by byte; since migration 9 an id that is not a lower-case UUID wins over one
-    /// that is, as the mark log keeps the two kinds in two columns of its index).
+    /// that is, as the mark log keeps the two kinds in two columns).
     public var eventId: String
     /// Upper-case UPN.
     public var upn: String

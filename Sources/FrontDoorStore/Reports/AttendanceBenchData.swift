@@ -201,8 +201,10 @@ public enum AttendanceBenchData {
     }
 
     /// The issue's baseline for one batch: the marks `COPY`ed into a staging table, then stored
-    /// with one set-based `INSERT … ON CONFLICT DO NOTHING`, the pupils' year totals upserted by
-    /// what the batch added, and the batch's next offsets, all in one transaction. No rules.
+    /// with one set-based `INSERT`, the pupils' year totals upserted by what the batch added, and
+    /// the batch's next offsets, all in one transaction. No rules, and no de-duplication: the
+    /// mark log has no unique index to skip a mark on (migration 13), and the benchmark sends
+    /// each mark once.
     public static func baselineBatch(
         _ marks: [MarkRecord], academicYear: String, group: String, topic: String, offsets: [(partition: Int32, next: Int64)],
         into database: FrontDoorDatabase
@@ -241,7 +243,6 @@ public enum AttendanceBenchData {
                         left(b.session, 1)::"char", frontdoor_mark_category_key(b.category), b.minutes_late::int2, b.code,
                         CASE WHEN b.event_id !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN b.event_id END
                     FROM bench_staging b JOIN mark_sources s ON s.source = b.source
-                    ON CONFLICT DO NOTHING
                     RETURNING upn, category
                 )
                 INSERT INTO pupil_year_attendance AS a
@@ -267,7 +268,8 @@ public enum AttendanceBenchData {
     }
 
     /// Bytes per stored mark: the mark log's table and index (all partitions) per row, and
-    /// `processed_events`' (table and index) per mark it holds a claim for.
+    /// the claims' (`event_claims` and `event_topics`, tables and indexes, migration 13) per
+    /// claim held.
     public static func bytesPerMark(
         _ database: FrontDoorDatabase
     ) async throws -> (
@@ -279,13 +281,13 @@ public enum AttendanceBenchData {
                 SELECT (SELECT count(*) FROM mark_log)::int8,
                     (SELECT coalesce(sum(pg_table_size(oid)), 0) FROM parts)::int8,
                     (SELECT coalesce(sum(pg_indexes_size(oid)), 0) FROM parts)::int8,
-                    pg_total_relation_size('processed_events')::int8,
-                    (SELECT count(*) FROM processed_events)::int8
+                    (pg_total_relation_size('event_claims') + pg_total_relation_size('event_topics'))::int8,
+                    (SELECT count(*) FROM event_claims)::int8
                 """)
         let rows = try await database.client.query(query, logger: database.driverLogger)
         for try await (n, table, indexes, processed, claims) in rows.decode((Int, Int, Int, Int, Int).self) {
-            guard n > 0 else { return (0, 0, 0, 0) }
             let perClaim = claims > 0 ? Double(processed) / Double(claims) : 0
+            guard n > 0 else { return (0, 0, 0, perClaim) }
             return (n, Double(table) / Double(n), Double(indexes) / Double(n), perClaim)
         }
         return (0, 0, 0, 0)

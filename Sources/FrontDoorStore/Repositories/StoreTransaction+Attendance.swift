@@ -2,12 +2,17 @@ import Foundation
 import PostgresNIO
 
 extension StoreTransaction {
-    /// Stores mark events; an event already stored (the same mark: `source`, `eventId` and
-    /// what it says) is skipped. Returns how many were new.
+    /// Stores mark events, every one given. Returns how many rows were stored.
     ///
     /// Two statements: the batch's sources into `mark_sources`, then the marks into `mark_log`
     /// (migration 9) in their compact form. A record whose UPN, session or category the mark log
     /// cannot hold (never produced by the decoder) throws ``StoreError/Code/query``.
+    ///
+    /// Nothing here refuses an event stored before (the mark log's index is on the UPN alone,
+    /// migration 13): the worker claims each event's `(source, id)` in `processed_events` first
+    /// and stores only the fresh ones. A mark re-sent after its claim was purged is stored again
+    /// beside the first, and ``marksThatCount(upns:from:through:)`` (and the report) take one
+    /// mark per slot, so an identical copy changes nothing.
     public func insertMarks(_ marks: [MarkRecord]) async throws -> Int {
         guard !marks.isEmpty else { return 0 }
         var upns: [Int64] = []
@@ -47,7 +52,9 @@ extension StoreTransaction {
         let sources = marks.map(\.source)
         try await self.execute(
             """
-            INSERT INTO mark_sources (source) SELECT DISTINCT s FROM unnest(\(sources)::text[]) AS s ORDER BY 1
+            INSERT INTO mark_sources (source)
+            SELECT DISTINCT s FROM unnest(\(sources)::text[]) AS s WHERE NOT EXISTS (SELECT 1 FROM mark_sources m WHERE m.source = s)
+            ORDER BY 1
             ON CONFLICT (source) DO NOTHING
             """,
             "insert mark sources"
@@ -66,7 +73,6 @@ extension StoreTransaction {
                 \(marks.map(\.code))::text[], \(isUUID)::bool[], \(texts)::text[]
             ) AS x(u, l, d, t, so, g, se, ca, m, c, f, i)
             JOIN mark_sources s ON s.source = x.so
-            ON CONFLICT DO NOTHING
             RETURNING 1
             """,
             "insert marks"
@@ -127,16 +133,20 @@ extension StoreTransaction {
     ) async throws
         -> [String: [MarkRecord]]
     {
-        // In the index's order (mark_log_that_count_idx), so no sort: each slot's latest mark
-        // first. Between marks of the same instant the larger id wins (UUIDs compare as their
-        // text does); a non-UUID id wins over a UUID id, and then the later-registered source.
+        // The pupils' rows through mark_log_upn_idx (migration 13), sorted per slot with its
+        // latest mark first. Between marks of the same instant the larger id wins (UUIDs compare
+        // as their text does); a non-UUID id wins over a UUID id, then the later-registered
+        // source, then (one event stored twice with different contents, which a sender re-using
+        // an id after its claim was purged could cause) the larger code and minutes late, as
+        // AttendanceRules.supersedes has it, so the choice never depends on the rows' order.
         let marks = try await self.marks(
             """
             SELECT \(unescaped: Self.markColumns) FROM (
                 SELECT DISTINCT ON (upn, laestab, mark_date, session) *
                 FROM mark_log
                 WHERE upn = ANY(\(keys)::int8[]) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC
+                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC,
+                    code COLLATE "C" DESC, minutes_late DESC NULLS LAST
             ) AS m JOIN mark_sources s USING (source_id)
             ORDER BY m.upn, m.mark_date, m.session, m.laestab
             """,
@@ -172,7 +182,8 @@ extension StoreTransaction {
                 SELECT DISTINCT ON (laestab, mark_date, session) category
                 FROM mark_log
                 WHERE upn = \(key) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC
+                ORDER BY laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC,
+                    code COLLATE "C" DESC, minutes_late DESC NULLS LAST
             ) AS latest
             GROUP BY category
             """,

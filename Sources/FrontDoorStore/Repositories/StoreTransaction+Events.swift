@@ -21,16 +21,41 @@ extension StoreTransaction {
     /// Process only events whose key is in the result. If one key appears more than once in
     /// `claims` it is claimed once: process its first occurrence only (for example, remove the
     /// key from the set when you process it).
+    ///
+    /// Two statements: the batch's sources and topics into `mark_sources` and `event_topics`,
+    /// then the claims into `event_claims` (migration 13) in their compact form.
     public func claimEvents(_ claims: [EventClaim]) async throws -> Set<EventKey> {
         guard !claims.isEmpty else { return [] }
+        let sources = claims.map(\.key.source)
+        let topics = claims.map(\.topic)
+        // Only names not stored yet: an identity value is drawn for every row offered to
+        // INSERT … ON CONFLICT, so offering the known ones each batch would use up ids.
+        try await self.execute(
+            """
+            WITH s AS (
+                INSERT INTO mark_sources (source)
+                SELECT DISTINCT x FROM unnest(\(sources)::text[]) AS x
+                WHERE NOT EXISTS (SELECT 1 FROM mark_sources m WHERE m.source = x) ORDER BY 1
+                ON CONFLICT (source) DO NOTHING
+            )
+            INSERT INTO event_topics (topic)
+            SELECT DISTINCT x FROM unnest(\(topics)::text[]) AS x WHERE NOT EXISTS (SELECT 1 FROM event_topics t WHERE t.topic = x)
+            ORDER BY 1
+            ON CONFLICT (topic) DO NOTHING
+            """,
+            "insert claim sources and topics"
+        )
         let keys = try await self.map(
             """
-            INSERT INTO processed_events (source, event_id, topic, partition, "offset")
-            SELECT * FROM unnest(
-                \(claims.map(\.key.source))::text[], \(claims.map(\.key.id))::text[], \(claims.map(\.topic))::text[],
-                \(claims.map(\.partition))::int4[], \(claims.map(\.offset))::int8[])
-            ON CONFLICT (source, event_id) DO NOTHING
-            RETURNING source, event_id
+            INSERT INTO event_claims ("offset", source_id, partition, topic_id, event_uuid, event_text)
+            SELECT x.o, s.source_id, x.p, t.topic_id, frontdoor_event_uuid(x.i), frontdoor_event_text(x.i)
+            FROM unnest(
+                \(sources)::text[], \(claims.map(\.key.id))::text[], \(topics)::text[],
+                \(claims.map(\.partition))::int4[], \(claims.map(\.offset))::int8[]
+            ) AS x(so, i, t, p, o)
+            JOIN mark_sources s ON s.source = x.so JOIN event_topics t ON t.topic = x.t
+            ON CONFLICT (source_id, event_uuid, event_text) DO NOTHING
+            RETURNING frontdoor_mark_source(source_id) AS source, coalesce(event_uuid::text, event_text) AS event_id
             """,
             "claim events"
         ) { row in EventKey(source: try row.get("source"), id: try row.get("event_id")) }
@@ -40,7 +65,10 @@ extension StoreTransaction {
     /// Whether an event was already processed (without claiming it).
     public func isProcessed(source: String, id: String) async throws -> Bool {
         let rows = try await self.rows(
-            "SELECT 1 FROM processed_events WHERE source = \(source) AND event_id = \(id)",
+            """
+            SELECT 1 FROM event_claims c JOIN mark_sources s ON s.source_id = c.source_id
+            WHERE s.source = \(source) AND (c.event_uuid = frontdoor_event_uuid(\(id)) OR c.event_text = frontdoor_event_text(\(id)))
+            """,
             "check processed event"
         )
         return !rows.isEmpty
@@ -53,9 +81,10 @@ extension StoreTransaction {
         guard !keys.isEmpty else { return }
         try await self.execute(
             """
-            DELETE FROM processed_events p
-            USING unnest(\(keys.map(\.source))::text[], \(keys.map(\.id))::text[]) AS k(source, event_id)
-            WHERE p.source = k.source AND p.event_id = k.event_id
+            DELETE FROM event_claims c
+            USING unnest(\(keys.map(\.source))::text[], \(keys.map(\.id))::text[]) AS k(source, event_id), mark_sources s
+            WHERE s.source = k.source AND c.source_id = s.source_id
+                AND (c.event_uuid = frontdoor_event_uuid(k.event_id) OR c.event_text = frontdoor_event_text(k.event_id))
             """,
             "release event claims"
         )

@@ -111,7 +111,7 @@ extension StoreTransaction {
             "outbox", "anonymise",
             "UPDATE outbox SET payload = ''::bytea, last_error = NULL WHERE sent_at < $1 AND octet_length(payload) > 0",
             c.outboxSentBefore)
-        try await step("processed_events", "delete", "DELETE FROM processed_events WHERE processed_at < $1", c.processedBefore)
+        try await step("processed_events", "delete", "DELETE FROM event_claims WHERE processed_at < $1", c.processedBefore)
         try await step("rejected_events", "delete", "DELETE FROM rejected_events WHERE received_at < $1", c.rejectedBefore)
         try await step("audit_log", "delete", "DELETE FROM audit_log WHERE at < $1", c.auditBefore)
         // Characteristics and dates of birth of pupils nothing refers to any more.
