@@ -362,6 +362,9 @@ final class BenchRun: @unchecked Sendable {
         env["FRONTDOOR_LOG_FORMAT"] = "json"
         env["FRONTDOOR_LOG_LEVEL"] = env["FRONTDOOR_LOG_LEVEL"] ?? "warning"
         env["FRONTDOOR_SESSION_TIMEOUT_MS"] = env["FRONTDOOR_SESSION_TIMEOUT_MS"] ?? "6000"
+        // No metrics listener: two replicas, or a worker and its relay, would both take port 9464,
+        // and the second would stop at once (the replicas phase then measured one worker).
+        env["FRONTDOOR_HTTP_PORT"] = "0"
         if (env["FRONTDOOR_PSEUDONYM_KEY"] ?? "").isEmpty {
             env["FRONTDOOR_PSEUDONYM_KEY"] = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         }
@@ -438,6 +441,11 @@ final class BenchRun: @unchecked Sendable {
                 }
             }
             for (i, w) in workers.enumerated() { peaks[i] = max(peaks[i], peakRSS(w) ?? 0) }
+            // A worker that stopped early leaves the figure to the others: say so beside it.
+            let stoppedEarly = workers.indices.filter { !workers[$0].isRunning }
+            for i in stoppedEarly {
+                line("\(phase): worker \(i) stopped before the end (see \(stateDirectory)/attendance-\(runId)-\(phase)\(i)-attendance.log)")
+            }
             for w in workers { await stop(w) }
             guard let first, last.count > 0 else {
                 line("\(phase): no progress")
