@@ -128,20 +128,7 @@ struct MarkLogIndexTests {
     @Test("a mark written as the worker writes them (a day's batch at a time) takes under 100 bytes, table plus index")
     func underAHundredBytesPerMark() async throws {
         try await TestDatabase.with { database in
-            // The store needs a UPN's shape only (the decoder checks the letter).
-            let upns = (0..<1_000).map { "B886" + String(format: "%08d", $0) + "0" }
-            for d in 0..<40 {
-                let date = StoreDate(daysSince1970: day("2026-09-14").daysSince1970 + d)
-                let marks = upns.flatMap { upn in
-                    ["AM", "PM"].map { s in
-                        MarkRecord(
-                            source: "urn:laestab:8862001", eventId: UUID().uuidString.lowercased(), upn: upn, laestab: "8862001",
-                            date: date, session: s, code: "/", category: "present", eventTime: .at(Double(d)))
-                    }
-                }
-                _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
-            }
-            try await database.client.query("VACUUM ANALYZE mark_log")
+            try await insertPresentDays(40, into: database)
             let bytes = try await AttendanceBenchData.bytesPerMark(database)
             #expect(bytes.marks == 80_000)
             // Migration 9's index alone took about 110 bytes a mark written this way; (upn) about 10.

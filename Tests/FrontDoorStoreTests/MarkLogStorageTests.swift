@@ -174,20 +174,7 @@ struct MarkLogStorageTests {
     @Test("a stored mark takes well under the 416 bytes of the version-8 table and indexes (table plus index)")
     func bytesPerMark() async throws {
         try await TestDatabase.with { database in
-            // The store needs a UPN's shape only (the decoder checks the letter).
-            let upns = (0..<1_000).map { "B886" + String(format: "%08d", $0) + "0" }
-            for d in 0..<10 {
-                let date = StoreDate(daysSince1970: day("2026-09-14").daysSince1970 + d)
-                let marks = upns.flatMap { upn in
-                    ["AM", "PM"].map { s in
-                        MarkRecord(
-                            source: "urn:laestab:8862001", eventId: UUID().uuidString.lowercased(), upn: upn, laestab: "8862001",
-                            date: date, session: s, code: "/", category: "present", eventTime: .at(Double(d)))
-                    }
-                }
-                _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
-            }
-            try await database.client.query("VACUUM ANALYZE mark_log")
+            try await insertPresentDays(10, into: database)
             let bytes = try await AttendanceBenchData.bytesPerMark(database)
             #expect(bytes.marks == 20_000)
             // 416 bytes before migration 9 (MarkLogStorage's figure); about 170 after it, measured on

@@ -115,3 +115,23 @@ func day(_ iso: String) -> StoreDate {
     guard let date = StoreDate(iso) else { fatalError("bad test date \(iso)") }
     return date
 }
+
+/// `days` days from 14 September 2026 of present marks (AM and PM, UUID ids) for 1,000 pupils of
+/// one school, a day a transaction as the worker writes them, then `VACUUM ANALYZE mark_log`, so
+/// the mark log's size can be measured.
+func insertPresentDays(_ days: Int, into database: FrontDoorDatabase) async throws {
+    // The store needs a UPN's shape only (the decoder checks the letter).
+    let upns = (0..<1_000).map { "B886" + String(format: "%08d", $0) + "0" }
+    for d in 0..<days {
+        let date = StoreDate(daysSince1970: day("2026-09-14").daysSince1970 + d)
+        let marks = upns.flatMap { upn in
+            ["AM", "PM"].map { s in
+                MarkRecord(
+                    source: "urn:laestab:8862001", eventId: UUID().uuidString.lowercased(), upn: upn, laestab: "8862001",
+                    date: date, session: s, code: "/", category: "present", eventTime: .at(Double(d)))
+            }
+        }
+        _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
+    }
+    try await database.client.query("VACUUM ANALYZE mark_log")
+}

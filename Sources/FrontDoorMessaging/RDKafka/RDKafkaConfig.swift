@@ -12,6 +12,11 @@ extension KafkaConsumerConfiguration {
             "heartbeat.interval.ms": String(self.heartbeatInterval.rdKafkaMilliseconds),
             "max.poll.interval.ms": String(self.maxPollInterval.rdKafkaMilliseconds),
             "auto.offset.reset": self.autoOffsetReset.value,
+            // Prefetch at most 16 MiB (librdkafka's default is 64 MiB): behind a backlog the
+            // queue filled to it and the attendance worker peaked at 187 MiB against 80 MiB;
+            // a batch holds at most FRONTDOOR_BATCH_BYTES (16 MiB) anyway. FRONTDOOR_KAFKA_*
+            // overrides it.
+            "queued.max.messages.kbytes": "16384",
         ]
         if let statisticsInterval = self.statisticsInterval {
             properties["statistics.interval.ms"] = String(statisticsInterval.rdKafkaMilliseconds)
