@@ -125,6 +125,29 @@ struct MarkLogIndexTests {
         }
     }
 
+    @Test("at the same instant the larger id counts, compared as text, whether it is a UUID or not (as the rules compare)")
+    func idsCompareAsTextAcrossTheirTwoColumns() async throws {
+        try await TestDatabase.with { database in
+            // "f…" (a UUID) > "0-text" > "0" …: the rules' string order picks the UUID here,
+            // the text id in the second pupil's slot ("zz-text" > "0b5c…").
+            let uuidWins = "fb5c4b1e-7d0a-4f5e-9a3b-000000000001"
+            let uuidLoses = "0b5c4b1e-7d0a-4f5e-9a3b-000000000001"
+            let marks = [
+                AttendanceTests.mark(uuidWins, upn: "B886200126001", code: "O", category: "unauthorised", at: 7),
+                AttendanceTests.mark("0-text", upn: "B886200126001", code: "I", category: "authorised", at: 7),
+                AttendanceTests.mark(uuidLoses, upn: "K93800000001Z", code: "O", category: "unauthorised", at: 7),
+                AttendanceTests.mark("zz-text", upn: "K93800000001Z", code: "I", category: "authorised", at: 7),
+            ]
+            _ = try await database.withTransaction { tx in try await tx.insertMarks(marks) }
+            let read = try await database.withTransaction(readOnly: true) { tx in
+                try await tx.marksThatCount(
+                    upns: ["B886200126001", "K93800000001Z"], from: day("2026-09-14"), through: day("2026-09-14"))
+            }
+            #expect(read["B886200126001"]?.map(\.eventId) == [uuidWins])
+            #expect(read["K93800000001Z"]?.map(\.eventId) == ["zz-text"])
+        }
+    }
+
     @Test("a mark written as the worker writes them (a day's batch at a time) takes under 100 bytes, table plus index")
     func underAHundredBytesPerMark() async throws {
         try await TestDatabase.with { database in

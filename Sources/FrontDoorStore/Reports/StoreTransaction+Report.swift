@@ -150,7 +150,7 @@ extension StoreTransaction {
                     $3::text IS NULL
                     OR ($3 = 'unassigned' AND NOT EXISTS (SELECT 1 FROM schools x WHERE x.laestab::int4 = l.laestab))
                     OR l.laestab IN (SELECT x.laestab::int4 FROM schools x WHERE x.district = $3))
-                ORDER BY laestab, upn, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC,
+                ORDER BY laestab, upn, mark_date, session, event_time DESC, coalesce(event_uuid::text, event_text) COLLATE "C" DESC, source_id DESC,
                     code COLLATE "C" DESC, minutes_late DESC NULLS LAST
             ) AS m
             GROUP BY m.upn, m.laestab, m.code, m.category

@@ -134,9 +134,9 @@ extension StoreTransaction {
         -> [String: [MarkRecord]]
     {
         // The pupils' rows through mark_log_upn_idx (migration 13), sorted per slot with its
-        // latest mark first. Between marks of the same instant the larger id wins (UUIDs compare
-        // as their text does); a non-UUID id wins over a UUID id, then the later-registered
-        // source, then (one event stored twice with different contents, which a sender re-using
+        // latest mark first. Between marks of the same instant the larger id wins, compared as
+        // text whichever column holds it (as AttendanceRules.supersedes compares ids), then the
+        // later-registered source, then (one event stored twice with different contents, which a sender re-using
         // an id after its claim was purged could cause) the larger code and minutes late, as
         // AttendanceRules.supersedes has it, so the choice never depends on the rows' order.
         let marks = try await self.marks(
@@ -145,7 +145,7 @@ extension StoreTransaction {
                 SELECT DISTINCT ON (upn, laestab, mark_date, session) *
                 FROM mark_log
                 WHERE upn = ANY(\(keys)::int8[]) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY upn, laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC,
+                ORDER BY upn, laestab, mark_date, session, event_time DESC, coalesce(event_uuid::text, event_text) COLLATE "C" DESC, source_id DESC,
                     code COLLATE "C" DESC, minutes_late DESC NULLS LAST
             ) AS m JOIN mark_sources s USING (source_id)
             ORDER BY m.upn, m.mark_date, m.session, m.laestab
@@ -182,7 +182,7 @@ extension StoreTransaction {
                 SELECT DISTINCT ON (laestab, mark_date, session) category
                 FROM mark_log
                 WHERE upn = \(key) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY laestab, mark_date, session, event_time DESC, event_uuid DESC, event_text DESC, source_id DESC,
+                ORDER BY laestab, mark_date, session, event_time DESC, coalesce(event_uuid::text, event_text) COLLATE "C" DESC, source_id DESC,
                     code COLLATE "C" DESC, minutes_late DESC NULLS LAST
             ) AS latest
             GROUP BY category
