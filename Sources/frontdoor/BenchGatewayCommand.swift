@@ -152,7 +152,7 @@ extension Bench {
         /// `(source, id)`, on school days from 2026-09-07, one pupil per mark within a request.
         static func registers(school: School, calendar: SchoolCalendar, requests: Int, batch: Int, run: String) -> [[UInt8]] {
             var days: [LocalDate] = []
-            var day = LocalDate(iso: "2026-09-07")!
+            var day = AcademicYear(startYear: 2026).firstDay.adding(days: 6)  // 2026-09-07
             while days.count < 200 {
                 if calendar.acceptsMarks(on: day) { days.append(day) }
                 day = day.adding(days: 1)

@@ -57,7 +57,7 @@ extension Bench {
             let logger = LogSetup.logger("frontdoor.bench", atLeast: .error)
             let settings = WorkerSettings()
             let config = try ConfigLoader(directory: settings.configDirectory).load()
-            let year = AcademicYear(academicYear)!
+            guard let year = AcademicYear(academicYear) else { throw ValidationError("--academic-year must look like 2026/27") }
             // Loading a year of marks and the report's passes take minutes, not the workers' 30 s.
             var base = try settings.databaseConfiguration().withStatementTimeoutDefault(.seconds(30 * 60))
             base.maximumConnections = 2

@@ -58,7 +58,7 @@ struct Report: AsyncParsableCommand {
             configuration: try settings.databaseConfiguration().withStatementTimeoutDefault(.seconds(30 * 60)),
             logger: logger)
         let reporter = OutcomesReporter(config: config, database: database)
-        let year = AcademicYear(academicYear)!
+        guard let year = AcademicYear(academicYear) else { Self.fail("--academic-year must look like 2026/27") }
         let previous = compare.flatMap { AcademicYear($0) }
         let district = self.district
 
