@@ -82,7 +82,7 @@ extension Bench {
                 logger: logger, output: output)
             try await run.start(partitions: partitions)
             let want = Set(phaseList)
-            let year = AcademicYear(containing: LocalDate(year: 2026, month: 9, day: 1)!)
+            let year = AcademicYear(startYear: 2026)
             let days = Self.schoolDays(of: year, count: historyDays + 1, calendar: config.calendar)
             guard let morning = days.last else { throw ValidationError("no school day in \(year)") }
             let pupilList = Self.pupils(pupils)
@@ -550,7 +550,7 @@ final class BenchRun: @unchecked Sendable {
     /// its arrival on the unit's topic.
     func latencyPhase(pupils: Int, days: Int, rate: Int, partitions: Int, schools: [String]) async throws {
         let threshold = config.rules.cmeRiskSchoolDays
-        let year = AcademicYear(containing: LocalDate(year: 2025, month: 9, day: 1)!)
+        let year = AcademicYear(startYear: 2025)
         let dates = Bench.Attendance.schoolDays(of: year, count: days, calendar: config.calendar)
         let upns = Bench.Attendance.pupils(pupils)
         let cohorts = max(1, dates.count - threshold)
