@@ -106,13 +106,10 @@ public enum EnrolmentFold {
         var cme = state.cme
         if let s = absence.statistics { effects.statistics[s.academicYear] = s }
         var days: [[CountedMark]] = []
-        for m in state.window {
-            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
-        }
-        let pending = NGrace.pending(state.window, graceDays: context.config.nGraceSchoolDays)
+        appendByDay(state.window, to: &days)
         // Days with an `N` still in its grace are the enrolment's latest: CME does not judge
         // them or any day after them yet, and they stay in the window.
-        let firstPending = days.firstIndex { $0.contains { pending.contains($0.slot) } } ?? days.count
+        let firstPending = firstPendingDay(days, window: state.window, context: context)
         let leaving = min(max(0, days.count - windowSchoolDays(context)), firstPending)
         var checkpoint = (absence: absence, cme: cme)
         for (i, day) in days.enumerated() {
@@ -181,19 +178,11 @@ public enum EnrolmentFold {
             (state.absence.statistics?.academicYear ?? year) == year,
             (tip.absence.statistics?.academicYear ?? year) == year
         else { return nil }
-        let grace = context.config.nGraceSchoolDays
         var days: [[CountedMark]] = []
-        for m in state.window {
-            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
-        }
-        let pendingBefore = NGrace.pending(state.window, graceDays: grace)
-        let cmeFrom = days.firstIndex { $0.contains { pendingBefore.contains($0.slot) } } ?? days.count
-        for m in added {
-            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
-        }
-        let window = state.window + added
-        let pending = NGrace.pending(window, graceDays: grace)
-        let firstPending = days.firstIndex { $0.contains { pending.contains($0.slot) } } ?? days.count
+        appendByDay(state.window, to: &days)
+        let cmeFrom = firstPendingDay(days, window: state.window, context: context)
+        appendByDay(added, to: &days)
+        let firstPending = firstPendingDay(days, window: state.window + added, context: context)
         guard firstPending >= cmeFrom else { return nil }
 
         var effects = EnrolmentEffects()
@@ -231,6 +220,21 @@ public enum EnrolmentFold {
         next.tip = EnrolmentState.Tip(absence: absence, cme: cme)
         closeYears(&next)
         return (next, effects)
+    }
+
+    /// Appends `marks` (in replay order) to `days`, one array per date.
+    static func appendByDay(_ marks: [CountedMark], to days: inout [[CountedMark]]) {
+        for m in marks {
+            if days.last?.last?.date == m.date { days[days.count - 1].append(m) } else { days.append([m]) }
+        }
+    }
+
+    /// The index of the first of `days` (the days of `window`) holding an `N` still in its
+    /// grace, or `days.count` when none does.
+    static func firstPendingDay(_ days: [[CountedMark]], window: [CountedMark], context: RuleContext) -> Int {
+        let pending = NGrace.pending(window, graceDays: context.config.nGraceSchoolDays)
+        guard !pending.isEmpty else { return days.count }
+        return days.firstIndex { $0.contains { pending.contains($0.slot) } } ?? days.count
     }
 
     /// `time` in whole microseconds since 1970, as PostgreSQL's `timestamptz` keeps it.

@@ -64,6 +64,14 @@ public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
             figures["laestab"] = enrolment.laestab.value
             return figures
         }
+        /// The entry of an episode carried on or left at this mark (entering one notifies:
+        /// ``AttendanceRules/entered``).
+        func episodeEntry(_ kind: AbsenceEpisode.Kind, _ decision: String, ordinal: Int, figures: [String: String]) -> AuditEntry {
+            AuditEntry(
+                rule: kind.rawValue, decision: decision,
+                key: [upn.value, year, String(ordinal), enrolment.laestab.value, mark.date.description, mark.session.rawValue],
+                upn: upn, caseId: nil, figures: figures, at: mark.time)
+        }
         for kind in AbsenceEpisode.Kind.allCases {
             let threshold = PercentThreshold(
                 percent: kind == .persistent ? config.persistentAbsencePct : config.severeAbsencePct)
@@ -76,14 +84,7 @@ public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
                 var figures = markFigures()
                 figures["ordinal"] = String(e.ordinals)
                 figures["school-days-out"] = String(day - left)
-                audit.append(
-                    AuditEntry(
-                        rule: kind.rawValue, decision: "reentered-within-cooldown",
-                        key: [
-                            upn.value, year, String(e.ordinals), enrolment.laestab.value, mark.date.description,
-                            mark.session.rawValue,
-                        ],
-                        upn: upn, caseId: nil, figures: figures, at: mark.time))
+                audit.append(episodeEntry(kind, "reentered-within-cooldown", ordinal: e.ordinals, figures: figures))
             } else if isIn, !e.open {
                 e.ordinals += 1
                 e.open = true
@@ -95,14 +96,7 @@ public struct PersistentAbsenceFold: Hashable, Sendable, Codable {
                 e.leftOnDay = day
                 var figures = markFigures()
                 figures["ordinal"] = String(e.ordinals)
-                audit.append(
-                    AuditEntry(
-                        rule: kind.rawValue, decision: "left",
-                        key: [
-                            upn.value, year, String(e.ordinals), enrolment.laestab.value, mark.date.description,
-                            mark.session.rawValue,
-                        ],
-                        upn: upn, caseId: nil, figures: figures, at: mark.time))
+                audit.append(episodeEntry(kind, "left", ordinal: e.ordinals, figures: figures))
             }
         }
     }
