@@ -34,7 +34,7 @@ struct RulesFoldPropertyTests {
 
     /// A random register of one pupil and the order it arrives in (each event with its
     /// arrival rank), from `seed`.
-    static func stream(seed: Int, days count: Int, start: String) -> [MarkEvent] {
+    static func stream(seed: Int, days count: Int, start: String, codes: [String] = codes) -> [MarkEvent] {
         var rng = SplitMix(state: UInt64(truncatingIfNeeded: seed))
         func pick<T>(_ a: [T]) -> T { a[Int.random(in: 0..<a.count, using: &rng)] }
         // Runs of one code make the thresholds and CME runs reachable and leave them again.

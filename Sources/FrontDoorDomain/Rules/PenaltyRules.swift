@@ -83,12 +83,22 @@ public enum PenaltyRules {
         upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext,
         pending: Set<MarkSlot>? = nil
     ) -> PenaltyAssessment {
-        guard !history.hasOpenReview else { return PenaltyAssessment(decision: nil, audit: []) }
         let ordered = marks.filter { $0.upn == upn }.sorted { $0.slot < $1.slot }
         let pending = pending ?? NGrace.pending(ordered, graceDays: context.config.nGraceSchoolDays)
+        return assess(upn: upn, ordered: ordered, pupil: pupil, history: history, context: context, pending: pending, seed: nil)
+    }
+
+    /// ``evaluate(upn:marks:pupil:history:context:pending:)`` on `ordered` (the pupil's
+    /// sessions in replay order), judging only sessions after `seed.through` when a seed is
+    /// given (``PenaltyCheckpoint``: no session on or before it triggers).
+    static func assess(
+        upn: UPN, ordered: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext,
+        pending: Set<MarkSlot>, seed: PenaltyCheckpoint?
+    ) -> PenaltyAssessment {
+        guard !history.hasOpenReview else { return PenaltyAssessment(decision: nil, audit: []) }
         let settled: (CountedMark) -> Bool = { !pending.contains($0.slot) }
         let ofAge: (CountedMark) -> Bool = { settled($0) && CompulsorySchoolAge.judge(pupil, on: $0.date).inside }
-        if var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: ofAge) {
+        if var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, seed: seed, counts: ofAge) {
             let age = CompulsorySchoolAge.judge(pupil, on: t.review.windowEnd)
             if age.basis == .assumed { t.review.reasons.append(CompulsorySchoolAge.assumedReason) }
             t.figures["compulsory-school-age"] = age.basis.rawValue
@@ -97,7 +107,7 @@ public enum PenaltyRules {
         }
         // Would a session have raised a review had the pupil been of compulsory school age?
         guard ordered.contains(where: { $0.category == .unauthorised && settled($0) && !ofAge($0) }),
-            var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, counts: settled)
+            var t = firstTrigger(upn: upn, ordered: ordered, history: history, context: context, seed: seed, counts: settled)
         else { return PenaltyAssessment(decision: nil, audit: []) }
         let age = CompulsorySchoolAge.judge(pupil, on: t.review.windowEnd)
         t.figures["compulsory-school-age"] = age.basis.rawValue
@@ -112,10 +122,10 @@ public enum PenaltyRules {
     }
 
     /// The earliest trigger of any span of the schedule (spans do not overlap, so at most one
-    /// ruleset can trigger on a date).
+    /// ruleset can trigger on a date); with a `seed`, the earliest after `seed.through`.
     static func firstTrigger(
         upn: UPN, ordered: [CountedMark], history: EnforcementHistory, context: RuleContext,
-        counts: (CountedMark) -> Bool
+        seed: PenaltyCheckpoint? = nil, counts: (CountedMark) -> Bool
     ) -> PenaltyTrigger? {
         var first: PenaltyTrigger?
         for span in context.config.penaltyRulesets.spans where ordered.contains(where: { span.contains($0.date) }) {
@@ -123,9 +133,10 @@ public enum PenaltyRules {
             let found: PenaltyTrigger? =
                 switch span.ruleset {
                 case .kent2016:
-                    kent2016(upn: upn, ordered: ordered, span: span, history: h, context: context, counts: counts)
+                    kent2016(upn: upn, ordered: ordered, span: span, history: h, context: context, seed: seed, counts: counts)
                 case .england2024:
-                    england2024(upn: upn, ordered: ordered, span: span, history: h, context: context, counts: counts)
+                    england2024(
+                        upn: upn, ordered: ordered, span: span, history: h, context: context, seed: seed, counts: counts)
                 }
             guard let f = found else { continue }
             let key = (f.review.windowEnd, f.review.createdAt)

@@ -29,9 +29,13 @@ extension PenaltyRules {
     ///   LA school days after the decision) raises a `penalty-notice` review at once, without
     ///   a new count of 10 (reason `after-notice-to-improve`; `windowStart` is the day of the
     ///   notice to improve).
+    ///
+    /// With a `seed` (``PenaltyCheckpoint``), `ordered` starts at `seed.readFrom` (every school
+    /// week a later session's window can reach), only sessions after `seed.through` trigger,
+    /// and the year-to-date figures build on the seed's.
     static func england2024(
         upn: UPN, ordered: [CountedMark], span: PenaltyRulesetSchedule.Span, history: EnforcementHistory,
-        context: RuleContext, counts: (CountedMark) -> Bool
+        context: RuleContext, seed: PenaltyCheckpoint? = nil, counts: (CountedMark) -> Bool
     ) -> PenaltyTrigger? {
         let config = context.config.england2024
         let weeks = SchoolCalendar.schoolWeeks(containing: ordered.filter { $0.code.code != "#" }.map(\.date))
@@ -61,6 +65,7 @@ extension PenaltyRules {
                 }
             }
             guard !reasons.isEmpty || inWindow.count >= config.unauthorisedSessions else { continue }
+            if let seed, m.date <= seed.through { continue }
 
             var rec = recommendation(
                 decisions: history.decisions, on: m.date, context: context,
@@ -74,8 +79,7 @@ extension PenaltyRules {
                 rec.action = .penaltyNotice
                 rec.amountPence = config.reducedAmountPence
             }
-            let upTo = AttendanceStatistics(
-                marks: ordered.filter { $0.slot <= m.slot }, academicYear: AcademicYear(containing: m.date))
+            let upTo = yearToDate(ordered, through: m.slot, seed: seed)
             let review = EnforcementReview(
                 caseId: reviewCaseId(
                     .england2024, upn: upn, lastDecisionOn: history.lastDecisionOn,
@@ -97,6 +101,18 @@ extension PenaltyRules {
             return PenaltyTrigger(review: review, figures: figures)
         }
         return nil
+    }
+
+    /// The pupil's figures for the academic year of `slot`, up to and including it; with a
+    /// `seed` of that year, its figures plus the sessions after `seed.through`.
+    static func yearToDate(_ ordered: [CountedMark], through slot: MarkSlot, seed: PenaltyCheckpoint?) -> AttendanceStatistics {
+        let year = AcademicYear(containing: slot.date)
+        guard let seed, seed.yearStats.academicYear == year else {
+            return AttendanceStatistics(marks: ordered.filter { $0.slot <= slot }, academicYear: year)
+        }
+        var stats = seed.yearStats
+        for m in ordered where m.date > seed.through && m.slot <= slot && year.contains(m.date) { stats.add(m) }
+        return stats
     }
 
     /// The improvement period of the latest `notice-to-improve-issued` decision inside `span`

@@ -11,16 +11,20 @@ extension PenaltyRules {
     /// `history.lastDecisionOn` and on which `counts` holds (compulsory school age, past its
     /// `N` grace) triggers;
     /// attendance counts every mark of the year.
+    ///
+    /// With a `seed` (``PenaltyCheckpoint``) the year's figures through `seed.through` are the
+    /// seed's, and only later sessions are read and judged.
     static func kent2016(
         upn: UPN, ordered: [CountedMark], span: PenaltyRulesetSchedule.Span, history: EnforcementHistory,
-        context: RuleContext, counts: (CountedMark) -> Bool
+        context: RuleContext, seed: PenaltyCheckpoint? = nil, counts: (CountedMark) -> Bool
     ) -> PenaltyTrigger? {
         let config = context.config
         let threshold = PercentThreshold(percent: config.kent2016.attendancePct)
-        guard let firstMark = ordered.first else { return nil }
-        var stats = AttendanceStatistics(academicYear: AcademicYear(containing: firstMark.date))
-        var firstDayOfYear = firstMark.date
+        guard let firstMark = ordered.first(where: { m in seed.map { m.date > $0.through } ?? true }) else { return nil }
+        var stats = seed?.yearStats ?? AttendanceStatistics(academicYear: AcademicYear(containing: firstMark.date))
+        var firstDayOfYear = seed?.yearFirstDay ?? firstMark.date
         for m in ordered {
+            if let seed, m.date <= seed.through { continue }
             let year = AcademicYear(containing: m.date)
             if stats.academicYear != year {
                 stats = AttendanceStatistics(academicYear: year)
