@@ -9,7 +9,7 @@ struct MigrationTests {
         "schema_migrations", "schools", "pupils", "mark_log", "mark_sources", "pupil_year_attendance", "exclusions",
         "referrals", "cases", "officer_tasks", "enforcement_reviews", "enforcement_decisions", "rule_state",
         "outbox", "consumer_offsets", "event_claims", "event_topics", "rejected_events", "audit_log", "roll_changes",
-        "enrolment_states", "gateway_clients",
+        "enrolment_states", "gateway_clients", "penalty_checkpoints",
     ]
 
     @Test("migrating twice applies everything once, then nothing")

@@ -3,6 +3,7 @@ extension Migration {
     public static let all: [Migration] = [
         initialSchema, auditIds, lookupIndexes, reportIndexes, rejectedOnce, outboxRetries, penaltyNoticeWithdrawn,
         rollChanges, markLogStorage, enrolmentStates, gatewayClients, packedEnrolmentStates, markLogIndex,
+        penaltyCheckpoints,
     ]
 
     /// The first schema: reference data, facts, cases, enforcement, rule state, outbox,

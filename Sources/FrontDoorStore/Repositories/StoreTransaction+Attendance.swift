@@ -110,43 +110,51 @@ extension StoreTransaction {
     ) async throws
         -> [String: [MarkRecord]]
     {
-        let keys = upns.compactMap(UPNKey.key)
-        guard !keys.isEmpty else { return [:] }
+        try await marksThatCount(since: Dictionary(upns.map { ($0, start) }, uniquingKeysWith: { a, _ in a }), through: end)
+    }
+
+    /// The marks that count of each pupil of `since` from that pupil's own first date through
+    /// `end` (the penalty rules read a pupil with a checkpoint from its `readFrom`, the others
+    /// from the year's look-back), keyed by UPN; a statement per ``marksThatCountChunk`` pupils.
+    public func marksThatCount(since: [String: StoreDate], through end: StoreDate) async throws -> [String: [MarkRecord]] {
+        let keyed = since.compactMap { upn, from in UPNKey.key(upn).map { ($0, from) } }.sorted { $0.0 < $1.0 }
+        guard !keyed.isEmpty else { return [:] }
         // A statement per 500 pupils: a year of marks each is 200,000 rows, well inside the
         // statement timeout, whatever the batch size (5,000 pupils at once onto 150 school days
         // each ran past 30 s on the shared machine, and the batch was retried for ever).
         var result: [String: [MarkRecord]] = [:]
-        for first in stride(from: 0, to: keys.count, by: Self.marksThatCountChunk) {
-            let chunk = Array(keys[first..<min(first + Self.marksThatCountChunk, keys.count)])
-            for (upn, marks) in try await self.marksThatCount(keys: chunk, from: start, through: end) {
+        for first in stride(from: 0, to: keyed.count, by: Self.marksThatCountChunk) {
+            let chunk = Array(keyed[first..<min(first + Self.marksThatCountChunk, keyed.count)])
+            for (upn, marks) in try await self.marksThatCount(keys: chunk, through: end) {
                 result[upn] = marks
             }
         }
         return result
     }
 
-    /// Pupils per statement of ``marksThatCount(upns:from:through:)``.
+    /// Pupils per statement of ``marksThatCount(since:through:)``.
     static let marksThatCountChunk = 500
 
-    private func marksThatCount(
-        keys: [Int64], from start: StoreDate, through end: StoreDate
-    ) async throws
-        -> [String: [MarkRecord]]
-    {
-        // The pupils' rows through mark_log_upn_idx (migration 13), sorted per slot with its
-        // latest mark first. Between marks of the same instant the larger id wins, compared as
-        // text whichever column holds it (as AttendanceRules.supersedes compares ids), then the
-        // later-registered source, then (one event stored twice with different contents, which a sender re-using
-        // an id after its claim was purged could cause) the larger code and minutes late, as
-        // AttendanceRules.supersedes has it, so the choice never depends on the rows' order.
+    private func marksThatCount(keys: [(Int64, StoreDate)], through end: StoreDate) async throws -> [String: [MarkRecord]] {
+        guard let earliest = keys.map(\.1).min() else { return [:] }
+        // The pupils' rows through mark_log_upn_idx (migration 13), each from its own first
+        // date (`earliest`, a constant, lets the planner skip older partitions), sorted per slot
+        // with its latest mark first. Between marks of the same instant the larger id wins,
+        // compared as text whichever column holds it (as AttendanceRules.supersedes compares
+        // ids), then the later-registered source, then (one event stored twice with different
+        // contents, which a sender re-using an id after its claim was purged could cause) the
+        // larger code and minutes late, as AttendanceRules.supersedes has it, so the choice
+        // never depends on the rows' order.
         let marks = try await self.marks(
             """
             SELECT \(unescaped: Self.markColumns) FROM (
-                SELECT DISTINCT ON (upn, laestab, mark_date, session) *
-                FROM mark_log
-                WHERE upn = ANY(\(keys)::int8[]) AND mark_date BETWEEN \(start) AND \(end)
-                ORDER BY upn, laestab, mark_date, session, event_time DESC, coalesce(event_uuid::text, event_text) COLLATE "C" DESC, source_id DESC,
-                    code COLLATE "C" DESC, minutes_late DESC NULLS LAST
+                SELECT DISTINCT ON (m.upn, m.laestab, m.mark_date, m.session) m.*
+                FROM unnest(\(keys.map(\.0))::int8[], \(keys.map(\.1))::date[]) AS r(upn, since)
+                JOIN mark_log m ON m.upn = r.upn AND m.mark_date >= r.since
+                WHERE m.mark_date BETWEEN \(earliest) AND \(end)
+                ORDER BY m.upn, m.laestab, m.mark_date, m.session, m.event_time DESC,
+                    coalesce(m.event_uuid::text, m.event_text) COLLATE "C" DESC, m.source_id DESC,
+                    m.code COLLATE "C" DESC, m.minutes_late DESC NULLS LAST
             ) AS m JOIN mark_sources s USING (source_id)
             ORDER BY m.upn, m.mark_date, m.session, m.laestab
             """,

@@ -62,6 +62,9 @@ extension StoreTransaction {
         try await step("attendance_marks", "delete", "DELETE FROM mark_log WHERE mark_date < $1", c.marksBefore)
         // A state's window holds marks: it goes with them once its latest is past the marks' retention.
         try await step("enrolment_states", "delete", "DELETE FROM enrolment_states WHERE latest < $1", c.marksBefore)
+        // A penalty checkpoint rests on the marks before its date: it goes with them.
+        try await step(
+            "penalty_checkpoints", "delete", "DELETE FROM penalty_checkpoints WHERE through < $1", c.marksBefore)
         try await step(
             "pupil_year_attendance", "delete", "DELETE FROM pupil_year_attendance WHERE academic_year < $1", c.aggregatesBeforeYear)
         // The report counts an exclusion in the exclusion year of its start date (from 1 August):
@@ -136,7 +139,7 @@ extension StoreTransaction {
     }
 
     /// Everything held about one pupil, as one JSON object (a subject access request): `pupil`,
-    /// `attendanceMarks`, `attendanceYears`, `enrolmentStates`, `exclusions`, `cases`, `referrals`
+    /// `attendanceMarks`, `attendanceYears`, `enrolmentStates`, `penaltyCheckpoints`, `exclusions`, `cases`, `referrals`
     /// (with the child's names and `details`), `officerTasks`, `rollChanges` (admissions and
     /// deletions), `enforcementReviews`, `enforcementDecisions`, `notifications` (outbox rows about
     /// the pupil or their cases, payloads decoded) and `audit` (entries under the pupil's pseudonym
@@ -161,6 +164,9 @@ extension StoreTransaction {
                             'latest', s.latest, 'state', coalesce(s.state, $3::jsonb -> s.laestab), 'updated_at', s.updated_at)
                             ORDER BY s.laestab), '[]'::json)
                         FROM enrolment_states s WHERE s.upn = $1),
+                    'penaltyCheckpoints', (SELECT coalesce(json_agg(json_build_object(
+                            'upn', c.upn, 'through', c.through, 'checkpoint', c.checkpoint, 'updated_at', c.updated_at)), '[]'::json)
+                        FROM penalty_checkpoints c WHERE c.upn = $1),
                     'exclusions', (SELECT coalesce(json_agg(x ORDER BY x.start_date, x.exclusion_id), '[]'::json)
                         FROM exclusions x WHERE x.upn = $1),
                     'cases', (SELECT coalesce(json_agg(k ORDER BY k.opened_on, k.case_id), '[]'::json)
