@@ -83,7 +83,7 @@ struct AttendanceFoldTests {
         }
     }
 
-    @Test("bench attendance's generated history holds the states and totals the worker stores for the same marks, day by day")
+    @Test("bench attendance's generated history holds the states, totals and penalty checkpoints the worker stores for the same marks, day by day")
     func benchHistoryStateEqualsWorkerBuilt() async throws {
         let schools = [TestEnvironment.school(in: "Ashford"), TestEnvironment.school(in: "Dover")]
         let pupils = (0..<12).map { Events.upn(schools[$0 % 2], serial: 100 + $0) }
@@ -99,6 +99,7 @@ struct AttendanceFoldTests {
             SELECT upn, academic_year, possible::text, present::text, attending::text, authorised::text, unauthorised::text,
                 not_counted::text FROM pupil_year_attendance ORDER BY 1, 2
             """
+        let checkpointQuery = "SELECT upn, through::text, checkpoint::text FROM penalty_checkpoints ORDER BY 1"
         try await TestDatabase.with { generated in
             let marks = try await history.load(
                 into: generated.store,
@@ -112,7 +113,9 @@ struct AttendanceFoldTests {
             }
             let generatedStates = try await generated.rows(stateQuery)
             let generatedTotals = try await generated.rows(totalsQuery)
+            let generatedCheckpoints = try await generated.rows(checkpointQuery)
             #expect(generatedStates.count == pupils.count)
+            #expect(generatedCheckpoints.count > pupils.count / 2)
             // Some absences, so the states are not all alike.
             #expect(try await generated.int("SELECT count(*) FROM mark_log WHERE category <> 'p'") > 0)
 
@@ -128,6 +131,7 @@ struct AttendanceFoldTests {
                 }
                 #expect(try await worker.rows(stateQuery) == generatedStates)
                 #expect(try await worker.rows(totalsQuery) == generatedTotals)
+                #expect(try await worker.rows(checkpointQuery) == generatedCheckpoints)
             }
         }
     }

@@ -248,20 +248,50 @@ public struct AttendanceHandler: BatchHandler {
     ) async throws {
         let texts = upns.map(\.value)
         let years = upns.flatMap { batch.touched[$0] ?? [] }
-        guard let earliest = years.min(), let latest = years.max() else { return }
+        guard let latest = years.max() else { return }
         let context = setup.context
-        // An open review is judged again (ReviewWithdrawalRule): load every mark it rested on,
-        // so a review is never withdrawn for want of marks this batch did not load.
-        let reviewStart = texts.compactMap { openReviews[$0].map { LocalDate($0.windowStart) } }.min()
-        let windowFrom = AttendanceLookback.from(earliest, context: context)
-        let from = reviewStart.map { min(windowFrom, AcademicYear(containing: $0).firstDay) } ?? windowFrom
-        let reviewEnd = texts.compactMap { openReviews[$0].map { LocalDate($0.windowEnd) } }.max()
-        let through = reviewEnd.map { max(latest.lastDay, AcademicYear(containing: $0).lastDay) } ?? latest.lastDay
-        let stored = try await tx.marksThatCount(upns: texts, from: StoreDate(from), through: StoreDate(through))
         let withdrawnReviews = try await tx.withdrawnReviewCounts(upns: texts)
         let decisions = try await tx.enforcementDecisions(upns: texts)
+        let checkpoints = try await tx.penaltyCheckpoints(upns: upns)
+        var histories: [UPN: EnforcementHistory] = [:]
+        var lookbacks: [UPN: LocalDate] = [:]
+        var resuming: [UPN: PenaltyCheckpoint] = [:]
+        var since: [String: StoreDate] = [:]
+        for upn in upns {
+            guard let earliest = batch.touched[upn]?.min() else { continue }
+            let history = EnforcementHistory(
+                hasOpenReview: openReviews[upn.value] != nil,
+                decisions: (decisions[upn.value] ?? []).compactMap(EnforcementDecision.init(record:)),
+                withdrawnReviews: withdrawnReviews[upn.value] ?? 0)
+            histories[upn] = history
+            // Each pupil from its own look-back, so a pupil is judged the same whichever
+            // pupils share its batch.
+            let lookback = AttendanceLookback.from(earliest, context: context)
+            lookbacks[upn] = lookback
+            let pupil = (inputs[upn] ?? EnrolmentInputs(pupil: PupilProfile())).pupil
+            if let open = openReviews[upn.value] {
+                // An open review is judged again (ReviewWithdrawalRule): load every mark it
+                // rested on, so a review is never withdrawn for want of marks this batch did not load.
+                since[upn.value] = StoreDate(min(lookback, AcademicYear(containing: LocalDate(open.windowStart)).firstDay))
+            } else if !batch.rollChanged.contains(upn), let c = checkpoints[upn],
+                c.admits(
+                    batch.marks[upn] ?? [], digest: PenaltyCheckpoint.digest(pupil: pupil, history: history, context: context),
+                    lookback: lookback)
+            {
+                // Nothing on or before the checkpoint can trigger: read from its window only.
+                resuming[upn] = c
+                since[upn.value] = StoreDate(c.readFrom)
+            } else {
+                since[upn.value] = StoreDate(lookback)
+            }
+        }
+        let reviewEnd = texts.compactMap { openReviews[$0].map { LocalDate($0.windowEnd) } }.max()
+        let through = reviewEnd.map { max(latest.lastDay, AcademicYear(containing: $0).lastDay) } ?? latest.lastDay
+        let stored = try await tx.marksThatCount(since: since, through: StoreDate(through))
+        var checkpointChanges: [UPN: PenaltyCheckpoint?] = [:]
 
         for upn in upns {
+            guard var history = histories[upn], let lookback = lookbacks[upn] else { continue }
             let rollFacts = facts[upn.value] ?? []
             // A mark stored before the deletion it falls after arrived counts no more than one
             // rejected now (RollChangeRules.deletion).
@@ -270,10 +300,6 @@ public struct AttendanceHandler: BatchHandler {
             }
             let input = inputs[upn] ?? EnrolmentInputs(pupil: PupilProfile())
             let pupil = input.pupil
-            var history = EnforcementHistory(
-                hasOpenReview: openReviews[upn.value] != nil,
-                decisions: (decisions[upn.value] ?? []).compactMap(EnforcementDecision.init(record:)),
-                withdrawnReviews: withdrawnReviews[upn.value] ?? 0)
             let at = batch.lastEvent[upn]?.time ?? Date(timeIntervalSince1970: 0)
             let event = batch.lastEvent[upn]
 
@@ -301,14 +327,16 @@ public struct AttendanceHandler: BatchHandler {
                 }
             }
             // The penalty rules look across years and schools: one decision per pupil.
-            let penalty = PenaltyRules.evaluate(
+            let (penalty, next) = PenaltyRules.evaluate(
                 upn: upn, marks: AttendanceRules.pupilSessions(marks), pupil: pupil, history: history, context: context,
-                pending: pending)
+                pending: pending, lookback: lookback, resuming: resuming[upn])
             audit += penalty.audit.map { StoreAuditEntry($0, event: event, pseudonyms: setup.pseudonyms) }
             if let decision = penalty.decision {
                 try await apply(decision, upn: upn, outbox: &outbox, in: tx)
             }
+            if next != checkpoints[upn] { checkpointChanges[upn] = next }
         }
+        try await tx.savePenaltyCheckpoints(checkpointChanges)
     }
 
     /// Opens the case a penalty decision names (``PenaltyCaseOpening``) and the review or task.

@@ -25,6 +25,7 @@ extension AttendanceHandler {
         let stored = try await tx.marksThatCount(upns: texts, from: StoreDate(lookback), through: StoreDate(through))
         var states: [EnrolmentState] = []
         var totals: [YearAttendanceRecord] = []
+        var checkpoints: [UPN: PenaltyCheckpoint?] = [:]
         for upn in upns {
             var pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
             pupil.cpp = plans[upn.value] ?? false
@@ -38,6 +39,7 @@ extension AttendanceHandler {
                 firstYear: firstYear, years: years.isEmpty ? [firstYear] : years,
                 inputs: EnrolmentInputs(pupil: pupil, cmeCases: periods), context: context)
             states += outcome.states
+            checkpoints[upn] = Self.penaltyCheckpoint(upn: upn, marks: marks, pupil: pupil, lookback: lookback, context: context)
             for s in outcome.statistics {
                 totals.append(
                     YearAttendanceRecord(
@@ -47,6 +49,34 @@ extension AttendanceHandler {
         }
         try await tx.saveEnrolmentStates(states)
         try await tx.saveYearAttendance(totals)
+        try await tx.savePenaltyCheckpoints(checkpoints.filter { $0.value != nil })
         return states.count
+    }
+
+    /// The penalty checkpoint the worker keeps for a pupil whose marks arrived a day a batch:
+    /// the one its penalty rules left on the last day they ran, judged on the marks up to that
+    /// day. They run on the pupil's first day (a recompute), on a day with a mark other than
+    /// presence, and on the day an `N` leaves its grace
+    /// (``PupilAttendanceFold/pupilRulesMayChange(states:marks:context:)``). Nil when they found
+    /// a trigger (the worker would have raised a review, which the history does not hold).
+    static func penaltyCheckpoint(
+        upn: UPN, marks: [CountedMark], pupil: PupilProfile, lookback: LocalDate, context: RuleContext
+    ) -> PenaltyCheckpoint? {
+        let grace = context.config.nGraceSchoolDays
+        var ran = marks.filter { !($0.category == .present || $0.category == .attending) }.map(\.date)
+        if let first = marks.map(\.date).min() { ran.append(first) }
+        let byEnrolment = Dictionary(grouping: marks, by: { Enrolment(upn: $0.upn, laestab: $0.laestab) })
+        for (_, own) in byEnrolment {
+            let days = Array(Set(own.map(\.date))).sorted()
+            for n in own where n.code.code == "N" {
+                if let i = days.firstIndex(of: n.date), i + grace < days.count { ran.append(days[i + grace]) }
+            }
+        }
+        guard let last = ran.max() else { return nil }
+        let judged = marks.filter { $0.date <= last }
+        return PenaltyRules.evaluate(
+            upn: upn, marks: AttendanceRules.pupilSessions(judged), pupil: pupil, history: .none, context: context,
+            pending: NGrace.pending(judged, graceDays: grace), lookback: lookback, resuming: nil
+        ).checkpoint
     }
 }
