@@ -19,16 +19,10 @@ extension StoreTransaction {
         var laestabs: [Int32] = []
         var sessions: [String] = []
         var categories: [String] = []
-        var isUUID: [Bool] = []
-        var uuids: [UUID] = []
-        var texts: [String] = []
         upns.reserveCapacity(marks.count)
         laestabs.reserveCapacity(marks.count)
         sessions.reserveCapacity(marks.count)
         categories.reserveCapacity(marks.count)
-        isUUID.reserveCapacity(marks.count)
-        uuids.reserveCapacity(marks.count)
-        texts.reserveCapacity(marks.count)
         for m in marks {
             guard let upn = UPNKey.key(m.upn), let laestab = Int32(m.laestab), let session = MarkLogCodes.session(m.session),
                 let category = MarkLogCodes.category(m.category)
@@ -37,18 +31,8 @@ extension StoreTransaction {
             laestabs.append(laestab)
             sessions.append(session)
             categories.append(category)
-            // Arrays cannot carry NULL elements through PostgresNIO's encoder: a text id travels
-            // with the nil UUID and a UUID id with "", and a flag says which column holds it.
-            if let uuid = MarkLogCodes.canonicalUUID(m.eventId) {
-                isUUID.append(true)
-                uuids.append(uuid)
-                texts.append("")
-            } else {
-                isUUID.append(false)
-                uuids.append(Self.nilUUID)
-                texts.append(m.eventId)
-            }
         }
+        let (isUUID, uuids, texts) = Self.splitIds(marks.map(\.eventId))
         let sources = marks.map(\.source)
         try await self.execute(
             """
@@ -79,8 +63,29 @@ extension StoreTransaction {
         )
     }
 
-    /// Stands for "no UUID id" in ``insertMarks(_:)``'s arrays.
+    /// Stands for "no UUID id" in ``splitIds(_:)``'s arrays.
     static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// Event ids as the mark log and the claims keep them (migration 13): a UUID in canonical
+    /// form in `event_uuid`, any other id in `event_text`, decided here rather than by
+    /// `frontdoor_event_uuid()` in SQL (a regular expression and a function call per row).
+    /// Arrays cannot carry NULL elements through PostgresNIO's encoder: a text id travels with
+    /// the nil UUID and a UUID id with "", and a flag says which column holds it.
+    static func splitIds(_ ids: [String]) -> (isUUID: [Bool], uuids: [UUID], texts: [String]) {
+        var isUUID: [Bool] = []
+        var uuids: [UUID] = []
+        var texts: [String] = []
+        isUUID.reserveCapacity(ids.count)
+        uuids.reserveCapacity(ids.count)
+        texts.reserveCapacity(ids.count)
+        for id in ids {
+            let uuid = MarkLogCodes.canonicalUUID(id)
+            isUUID.append(uuid != nil)
+            uuids.append(uuid ?? nilUUID)
+            texts.append(uuid == nil ? id : "")
+        }
+        return (isUUID, uuids, texts)
+    }
 
     /// The mark log's columns as ``MarkRecord/init(row:)`` reads them (`m` is `mark_log`, `s` its source's
     /// `mark_sources` row: a join, not `frontdoor_mark_source()`, whose lookup PostgreSQL cannot
