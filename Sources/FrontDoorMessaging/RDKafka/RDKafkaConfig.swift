@@ -12,11 +12,14 @@ extension KafkaConsumerConfiguration {
             "heartbeat.interval.ms": String(self.heartbeatInterval.rdKafkaMilliseconds),
             "max.poll.interval.ms": String(self.maxPollInterval.rdKafkaMilliseconds),
             "auto.offset.reset": self.autoOffsetReset.value,
-            // Prefetch at most 16 MiB (librdkafka's default is 64 MiB): behind a backlog the
-            // queue filled to it and the attendance worker peaked at 187 MiB against 80 MiB;
-            // a batch holds at most FRONTDOOR_BATCH_BYTES (16 MiB) anyway. FRONTDOOR_KAFKA_*
-            // overrides it.
-            "queued.max.messages.kbytes": "16384",
+            // Prefetch at most 4 MiB, and fetch at most 4 MiB at a time (librdkafka's defaults:
+            // 64 MiB and 50 MiB). Behind a backlog the queue fills to its limit: the attendance
+            // worker peaked at 187 MiB with the defaults, 163-176 with a 16 MiB queue and 143
+            // with these, against 80-92 MiB when it keeps up (`bench attendance`'s latency
+            // phase). 4 MiB is about 8,000 marks, sixteen default batches; a message larger than
+            // the fetch limit is still fetched, alone. FRONTDOOR_KAFKA_* overrides either.
+            "queued.max.messages.kbytes": "4096",
+            "fetch.max.bytes": "4194304",
         ]
         if let statisticsInterval = self.statisticsInterval {
             properties["statistics.interval.ms"] = String(statisticsInterval.rdKafkaMilliseconds)
