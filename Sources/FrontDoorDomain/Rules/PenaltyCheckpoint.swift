@@ -11,7 +11,7 @@ import Foundation
 /// figures, which the checkpoint carries. So the rules read the pupil's marks from ``readFrom``
 /// instead of the year's look-back: at most the window's ten school weeks plus the days since
 /// ``through``, whatever the time of year
-/// (``PenaltyRules/evaluate(upn:marks:pupil:history:context:pending:lookback:resuming:)``).
+/// (``PenaltyRules/evaluate(upn:marks:pupil:history:context:pending:lookback:resuming:settings:)``).
 ///
 /// The full evaluation stays the oracle: `PenaltyCheckpointPropertyTests` feeds random streams
 /// through both and requires the same decisions, audit and checkpoints.
@@ -31,7 +31,7 @@ public struct PenaltyCheckpoint: Hashable, Sendable, Codable {
     public var yearStats: AttendanceStatistics
     /// The date of the pupil's first session of that year (`kent-2016`'s `windowStart`).
     public var yearFirstDay: LocalDate?
-    /// ``digest(pupil:history:context:)`` of what the checkpoint was made under.
+    /// ``digest(pupil:history:context:settings:)`` of what the checkpoint was made under.
     public var digest: String
 
     public init(
@@ -48,21 +48,31 @@ public struct PenaltyCheckpoint: Hashable, Sendable, Codable {
 
     /// A digest of everything other than the marks the penalty rules read: the enforcement
     /// history, the characteristics compulsory school age and the looked-after route read, and
-    /// the thresholds, schedule and exam periods. A change to any of them has the pupil judged
-    /// in full again.
-    public static func digest(pupil: PupilProfile, history: EnforcementHistory, context: RuleContext) -> String {
-        let c = context.config
+    /// ``settingsDigest(_:)`` (pass it when judging many pupils: it is the same for all). A
+    /// change to any of them has the pupil judged in full again.
+    public static func digest(
+        pupil: PupilProfile, history: EnforcementHistory, context: RuleContext, settings: String? = nil
+    ) -> String {
         var parts = [
-            "penalty-checkpoint-1", "open:\(history.hasOpenReview)", "last:\(history.lastDecisionOn?.description ?? "-")",
-            "withdrawn:\(history.withdrawnReviews)", "cla:\(pupil.cla)",
+            settings ?? settingsDigest(context), "open:\(history.hasOpenReview)",
+            "last:\(history.lastDecisionOn?.description ?? "-")", "withdrawn:\(history.withdrawnReviews)", "cla:\(pupil.cla)",
             "year-group:\(pupil.yearGroup.map(String.init) ?? "-")", "dob:\(pupil.dateOfBirth?.description ?? "-")",
-            "spans:\(c.penaltyRulesets.spans)", "kent:\(c.kent2016)", "england:\(c.england2024)",
-            "min:\(c.minimumPossibleSessions)", "grace:\(c.nGraceSchoolDays)", "exams:\(context.calendar.examPeriods)",
         ]
         parts += history.decisions.map {
             "decision:\($0.caseId):\($0.decision.rawValue):\($0.decidedOn):\($0.parentRef):\($0.amountPence.map(String.init) ?? "-")"
         }.sorted()
         return StableID.make(parts)
+    }
+
+    /// The thresholds, schedule and exam periods the penalty rules read, as a digest: written
+    /// out by reflection, so worth computing once per batch rather than per pupil (it was a
+    /// third of the penalty rules' time on a late-year morning).
+    public static func settingsDigest(_ context: RuleContext) -> String {
+        let c = context.config
+        return StableID.make([
+            "penalty-checkpoint-1", "spans:\(c.penaltyRulesets.spans)", "kent:\(c.kent2016)", "england:\(c.england2024)",
+            "min:\(c.minimumPossibleSessions)", "grace:\(c.nGraceSchoolDays)", "exams:\(context.calendar.examPeriods)",
+        ])
     }
 
     /// Whether a batch bringing `marks` (the pupil's) may be judged from this checkpoint: the
@@ -82,19 +92,21 @@ extension PenaltyRules {
     ///     `resuming.readFrom` (a checkpoint whose ``PenaltyCheckpoint/admits(_:digest:lookback:)``
     ///     held for the batch).
     ///   - lookback: the first date of the look-back the batch is judged under.
+    ///   - settings: ``PenaltyCheckpoint/settingsDigest(_:)`` of `context`, if at hand.
     /// - Returns: the assessment, the same as the full evaluation's; and a checkpoint when
     ///   nothing triggered (no review, task or compulsory-school-age audit: a pupil with one is
     ///   judged in full next time), nil otherwise.
     public static func evaluate(
         upn: UPN, marks: [CountedMark], pupil: PupilProfile, history: EnforcementHistory, context: RuleContext,
-        pending: Set<MarkSlot>, lookback: LocalDate, resuming seed: PenaltyCheckpoint?
+        pending: Set<MarkSlot>, lookback: LocalDate, resuming seed: PenaltyCheckpoint?, settings: String? = nil
     ) -> (assessment: PenaltyAssessment, checkpoint: PenaltyCheckpoint?) {
         let ordered = marks.filter { $0.upn == upn }.sorted { $0.slot < $1.slot }
         let assessment = assess(
             upn: upn, ordered: ordered, pupil: pupil, history: history, context: context, pending: pending, seed: seed)
         guard assessment.decision == nil, assessment.audit.isEmpty, !history.hasOpenReview else { return (assessment, nil) }
         let next = checkpoint(
-            ordered: ordered, pending: pending, digest: PenaltyCheckpoint.digest(pupil: pupil, history: history, context: context),
+            ordered: ordered, pending: pending,
+            digest: PenaltyCheckpoint.digest(pupil: pupil, history: history, context: context, settings: settings),
             history: history, lookback: lookback, seed: seed, context: context)
         return (assessment, next)
     }

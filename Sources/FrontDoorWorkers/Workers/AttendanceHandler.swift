@@ -253,6 +253,7 @@ public struct AttendanceHandler: BatchHandler {
         let withdrawnReviews = try await tx.withdrawnReviewCounts(upns: texts)
         let decisions = try await tx.enforcementDecisions(upns: texts)
         let checkpoints = try await tx.penaltyCheckpoints(upns: upns)
+        let settings = PenaltyCheckpoint.settingsDigest(context)
         var histories: [UPN: EnforcementHistory] = [:]
         var lookbacks: [UPN: LocalDate] = [:]
         var resuming: [UPN: PenaltyCheckpoint] = [:]
@@ -275,7 +276,8 @@ public struct AttendanceHandler: BatchHandler {
                 since[upn.value] = StoreDate(min(lookback, AcademicYear(containing: LocalDate(open.windowStart)).firstDay))
             } else if !batch.rollChanged.contains(upn), let c = checkpoints[upn],
                 c.admits(
-                    batch.marks[upn] ?? [], digest: PenaltyCheckpoint.digest(pupil: pupil, history: history, context: context),
+                    batch.marks[upn] ?? [],
+                    digest: PenaltyCheckpoint.digest(pupil: pupil, history: history, context: context, settings: settings),
                     lookback: lookback)
             {
                 // Nothing on or before the checkpoint can trigger: read from its window only.
@@ -329,7 +331,7 @@ public struct AttendanceHandler: BatchHandler {
             // The penalty rules look across years and schools: one decision per pupil.
             let (penalty, next) = PenaltyRules.evaluate(
                 upn: upn, marks: AttendanceRules.pupilSessions(marks), pupil: pupil, history: history, context: context,
-                pending: pending, lookback: lookback, resuming: resuming[upn])
+                pending: pending, lookback: lookback, resuming: resuming[upn], settings: settings)
             audit += penalty.audit.map { StoreAuditEntry($0, event: event, pseudonyms: setup.pseudonyms) }
             if let decision = penalty.decision {
                 try await apply(decision, upn: upn, outbox: &outbox, in: tx)

@@ -26,6 +26,7 @@ extension AttendanceHandler {
         var states: [EnrolmentState] = []
         var totals: [YearAttendanceRecord] = []
         var checkpoints: [UPN: PenaltyCheckpoint?] = [:]
+        let settings = PenaltyCheckpoint.settingsDigest(context)
         for upn in upns {
             var pupil = profiles[upn.value].map(PupilProfile.init(record:)) ?? PupilProfile()
             pupil.cpp = plans[upn.value] ?? false
@@ -39,7 +40,8 @@ extension AttendanceHandler {
                 firstYear: firstYear, years: years.isEmpty ? [firstYear] : years,
                 inputs: EnrolmentInputs(pupil: pupil, cmeCases: periods), context: context)
             states += outcome.states
-            checkpoints[upn] = Self.penaltyCheckpoint(upn: upn, marks: marks, pupil: pupil, lookback: lookback, context: context)
+            checkpoints[upn] = Self.penaltyCheckpoint(
+                upn: upn, marks: marks, pupil: pupil, lookback: lookback, context: context, settings: settings)
             for s in outcome.statistics {
                 totals.append(
                     YearAttendanceRecord(
@@ -60,7 +62,7 @@ extension AttendanceHandler {
     /// (``PupilAttendanceFold/pupilRulesMayChange(states:marks:context:)``). Nil when they found
     /// a trigger (the worker would have raised a review, which the history does not hold).
     static func penaltyCheckpoint(
-        upn: UPN, marks: [CountedMark], pupil: PupilProfile, lookback: LocalDate, context: RuleContext
+        upn: UPN, marks: [CountedMark], pupil: PupilProfile, lookback: LocalDate, context: RuleContext, settings: String
     ) -> PenaltyCheckpoint? {
         let grace = context.config.nGraceSchoolDays
         var ran = marks.filter { !($0.category == .present || $0.category == .attending) }.map(\.date)
@@ -76,7 +78,7 @@ extension AttendanceHandler {
         let judged = marks.filter { $0.date <= last }
         return PenaltyRules.evaluate(
             upn: upn, marks: AttendanceRules.pupilSessions(judged), pupil: pupil, history: .none, context: context,
-            pending: NGrace.pending(judged, graceDays: grace), lookback: lookback, resuming: nil
+            pending: NGrace.pending(judged, graceDays: grace), lookback: lookback, resuming: nil, settings: settings
         ).checkpoint
     }
 }
