@@ -41,15 +41,26 @@ enum ByteText {
     /// The number of Unicode scalars of `s` (`s.unicodeScalars.count`): its UTF-8 bytes that
     /// are not continuation bytes.
     static func scalarCount(_ s: String) -> Int {
-        var n = 0
-        for b in s.utf8 where b & 0xC0 != 0x80 { n += 1 }
-        return n
+        var s = s
+        return s.withUTF8 { u in
+            var n = 0
+            for b in u where b & 0xC0 != 0x80 { n += 1 }
+            return n
+        }
     }
 
     /// Whether `s` has a scalar below U+0020 or U+007F: in UTF-8 those are single bytes, and no
     /// byte of a longer scalar is below 0x80.
     static func containsControlCharacter(_ s: String) -> Bool {
-        s.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+        var s = s
+        return s.withUTF8 { $0.contains { $0 < 0x20 || $0 == 0x7F } }
+    }
+
+    /// Whether every byte of `s` is above 0x20 and not 0x7F: no scalar is U+0000-U+0020 or
+    /// U+007F, as those are the single bytes of those values.
+    static func hasNoSpaceOrControl(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { $0.allSatisfy { $0 > 0x20 && $0 != 0x7F } }
     }
 }
 
