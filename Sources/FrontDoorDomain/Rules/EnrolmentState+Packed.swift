@@ -187,17 +187,26 @@ struct PackedWriter {
     mutating func absence(_ a: PersistentAbsenceFold) {
         optional(a.statistics) { w, s in
             w.int(s.academicYear.startYear)
-            for n in [s.possible, s.present, s.attending, s.authorised, s.unauthorised, s.notCounted] { w.int(n) }
+            // Each in turn, not through an array literal (an allocation per state).
+            w.int(s.possible)
+            w.int(s.present)
+            w.int(s.attending)
+            w.int(s.authorised)
+            w.int(s.unauthorised)
+            w.int(s.notCounted)
             w.counts(s.sessionsByCode)
             w.counts(s.absenceByReason)
         }
         int(a.day)
         optional(a.lastDate) { $0.int($1.daysSinceEpoch) }
-        for e in [a.persistent, a.severe] {
-            int(e.ordinals)
-            bool(e.open)
-            optional(e.leftOnDay) { $0.int($1) }
-        }
+        episodes(a.persistent)
+        episodes(a.severe)
+    }
+
+    mutating func episodes(_ e: PersistentAbsenceFold.Episodes) {
+        int(e.ordinals)
+        bool(e.open)
+        optional(e.leftOnDay) { $0.int($1) }
     }
 }
 
@@ -298,8 +307,7 @@ struct PackedReader {
     mutating func counts() throws(PackedStateError) -> [String: Int] {
         let n = try count()
         guard n <= remaining else { throw PackedStateError("more counts than the data") }
-        var d: [String: Int] = [:]
-        d.reserveCapacity(n)
+        var d = [String: Int](minimumCapacity: n)
         for _ in 0..<n {
             let k = try string()
             d[k] = try count()
@@ -332,14 +340,17 @@ struct PackedReader {
         }
         a.day = try count()
         a.lastDate = try optional { r throws(PackedStateError) in try r.date() }
-        for kind in [AbsenceEpisode.Kind.persistent, .severe] {
-            var e = PersistentAbsenceFold.Episodes()
-            e.ordinals = try count()
-            e.open = try bool()
-            e.leftOnDay = try optional { r throws(PackedStateError) in try r.int() }
-            if kind == .persistent { a.persistent = e } else { a.severe = e }
-        }
+        a.persistent = try episodes()
+        a.severe = try episodes()
         return a
+    }
+
+    mutating func episodes() throws(PackedStateError) -> PersistentAbsenceFold.Episodes {
+        var e = PersistentAbsenceFold.Episodes()
+        e.ordinals = try count()
+        e.open = try bool()
+        e.leftOnDay = try optional { r throws(PackedStateError) in try r.int() }
+        return e
     }
 }
 
@@ -352,24 +363,28 @@ enum PackedUUID {
         var s = s
         return s.withUTF8 { u -> (high: UInt64, low: UInt64)? in
             guard u.count == 36 else { return nil }
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            var digits = 0
-            for position in 0..<36 {
-                let c = u[position]
-                if position == 8 || position == 13 || position == 18 || position == 23 {
-                    guard c == UInt8(ascii: "-") else { return nil }
-                    continue
+            guard u[8] == UInt8(ascii: "-"), u[13] == UInt8(ascii: "-"), u[18] == UInt8(ascii: "-"),
+                u[23] == UInt8(ascii: "-")
+            else { return nil }
+            // The hex digits of a range of positions, appended to `v`; nil at anything else.
+            func hex(_ v: UInt64, _ positions: Range<Int>) -> UInt64? {
+                var v = v
+                for p in positions {
+                    let c = u[p]
+                    let nibble: UInt8
+                    switch c {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c &- UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c &- (UInt8(ascii: "a") &- 10)
+                    default: return nil
+                    }
+                    v = v << 4 | UInt64(nibble)
                 }
-                let nibble: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
-                default: return nil
-                }
-                if digits < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
-                digits += 1
+                return v
             }
+            // 8-4-4 digits make the high word, 4-12 the low.
+            guard let h1 = hex(0, 0..<8), let h2 = hex(h1, 9..<13), let high = hex(h2, 14..<18),
+                let l1 = hex(0, 19..<23), let low = hex(l1, 24..<36)
+            else { return nil }
             return (high, low)
         }
     }
