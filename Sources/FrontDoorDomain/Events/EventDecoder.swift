@@ -53,7 +53,7 @@ public enum EventDecoder {
         guard value.count <= maximumValueBytes else {
             throw Reject(.valueTooLarge, "The value is larger than 256 KiB.")
         }
-        let attributes: [String: JSONValue]
+        let attributes: JSONObject
         let data: JSONValue?
         let mode: ContentMode
         let contentType = try header("content-type", in: headers)
@@ -62,16 +62,18 @@ public enum EventDecoder {
             && headers.contains { $0.key.lowercased() == "ce_specversion" }
         if isBinary {
             mode = .binary
-            var attrs: [String: JSONValue] = [:]
+            var attrs = JSONObject()
+            var names: Set<String> = []
             for h in headers where h.key.lowercased().hasPrefix("ce_") {
                 let name = String(h.key.lowercased().dropFirst(3))
                 guard let v = h.value else { continue }
                 guard let s = String(validating: v, as: UTF8.self) else {
                     throw Reject(.malformedField, "Header \(safeHeaderName(h.key)) is not UTF-8 text.", field: safeHeaderName(h.key))
                 }
-                guard attrs.updateValue(.string(s), forKey: name) == nil else {
+                guard names.insert(name).inserted else {
                     throw Reject(.malformedField, "Header \(safeHeaderName(h.key)) appears more than once.", field: safeHeaderName(h.key))
                 }
+                attrs.members.append(JSONObject.Member(key: name, value: .string(s)))
             }
             if let contentType {
                 guard isJSONMediaType(contentType) else {
@@ -110,7 +112,8 @@ public enum EventDecoder {
             } catch {
                 throw Reject(.invalidJSON, "The value is not valid JSON (\(error.reason)).")
             }
-            guard case .object(var fields) = root else {
+            // Consumed, so removing `data` below does not copy the members.
+            guard case .object(var fields) = consume root else {
                 throw Reject(.invalidJSON, "The value is not a JSON object.")
             }
             data = fields.removeValue(forKey: "data")
@@ -141,7 +144,15 @@ public enum EventDecoder {
         "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema",
     ]
 
-    private static func decodeEnvelope(_ attrs: [String: JSONValue], mode: ContentMode) throws(Reject) -> EventEnvelope {
+    /// Whether `name` is one of ``knownAttributes`` (compared in turn: no hashing per attribute).
+    static func isKnownAttribute(_ name: String) -> Bool {
+        switch name {
+        case "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema": true
+        default: false
+        }
+    }
+
+    private static func decodeEnvelope(_ attrs: JSONObject, mode: ContentMode) throws(Reject) -> EventEnvelope {
         func label(_ name: String) -> String { mode == .binary ? "Header ce_\(name)" : "Attribute \(name)" }
         func field(_ name: String) -> String { mode == .binary ? "ce_\(name)" : name }
         func optionalString(_ name: String) throws(Reject) -> String? {
@@ -167,16 +178,14 @@ public enum EventDecoder {
             throw Reject(.unknownType, "\(label("type")) is not an input event type of this contract.", field: field("type"))
         }
         let id = try string("id")
-        guard (1...maximumIDLength).contains(id.unicodeScalars.count) else {
+        guard (1...maximumIDLength).contains(ByteText.scalarCount(id)) else {
             throw Reject(.malformedField, "\(label("id")) must be 1 to \(maximumIDLength) characters long.", field: field("id"))
         }
         guard !containsControlCharacter(id) else {
             throw Reject(.malformedField, "\(label("id")) must not contain control characters.", field: field("id"))
         }
         let source = try string("source")
-        guard (1...maximumSourceLength).contains(source.unicodeScalars.count),
-            source.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
-        else {
+        guard (1...maximumSourceLength).contains(ByteText.scalarCount(source)), ByteText.hasNoSpaceOrControl(source) else {
             throw Reject(
                 .malformedField,
                 "\(label("source")) must be a URI-reference of 1 to \(maximumSourceLength) characters without spaces.",
@@ -184,16 +193,16 @@ public enum EventDecoder {
             )
         }
         let timeText = try string("time")
-        guard let time = RFC3339.parse(timeText) else {
+        guard let (time, written) = RFC3339.parseWithWrittenDate(timeText) else {
             throw Reject(.malformedField, "\(label("time")) must be an RFC 3339 timestamp.", field: field("time"))
         }
         // The date as written, before its offset is applied, as the schema's pattern sees it.
-        guard let written = LocalDate(iso: timeText.prefix(10)), dateRange.contains(written) else {
+        guard dateRange.contains(written) else {
             throw Reject(
                 .malformedField, "\(label("time")) must be dated from 2000-01-01 to 2099-12-31.", field: field("time"))
         }
         let subject = try optionalString("subject")
-        if let subject, !(1...maximumIDLength).contains(subject.unicodeScalars.count) {
+        if let subject, !(1...maximumIDLength).contains(ByteText.scalarCount(subject)) {
             throw Reject(.malformedField, "\(label("subject")) must be 1 to \(maximumIDLength) characters long.", field: field("subject"))
         }
         if let subject, containsControlCharacter(subject) {
@@ -209,7 +218,9 @@ public enum EventDecoder {
         if let ds = try optionalString("dataschema"), ds.isEmpty {
             throw Reject(.malformedField, "\(label("dataschema")) must not be empty.", field: field("dataschema"))
         }
-        for (name, v) in attrs where !knownAttributes.contains(name) {
+        // In the order the event gives them (a dictionary's order varied from run to run).
+        for member in attrs.members where !isKnownAttribute(member.key) {
+            let (name, v) = (member.key, member.value)
             guard isExtensionName(name) else {
                 // The name is the sender's text, so it is not repeated.
                 throw Reject(
@@ -236,7 +247,7 @@ public enum EventDecoder {
     /// Whether `s` has a C0 control character or DEL (CloudEvents strings may not; PostgreSQL
     /// text cannot hold U+0000).
     static func containsControlCharacter(_ s: String) -> Bool {
-        s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        ByteText.containsControlCharacter(s)
     }
 
     /// CloudEvents attribute names: lower-case ASCII letters and digits, at most 20 characters.
@@ -472,7 +483,7 @@ public enum EventDecoder {
 ///
 /// Optional fields may be absent or `null`; required fields must be present and not `null`.
 struct FieldReader {
-    let fields: [String: JSONValue]
+    let fields: JSONObject
     let path: String
     let type: EventType
 
@@ -488,19 +499,22 @@ struct FieldReader {
 
     /// Rejects a field the contract does not define. The unknown name is the sender's text,
     /// so it is not repeated; the allowed names are.
-    func rejectUnknown(_ allowed: Set<String>) throws(Reject) {
-        let unknown = fields.keys.filter { !allowed.contains($0) }
-        guard unknown.isEmpty else {
+    /// `allowed` is a short list, searched in turn.
+    func rejectUnknown(_ allowed: [String]) throws(Reject) {
+        var unknown = 0
+        for m in fields.members where !allowed.contains(m.key) { unknown += 1 }
+        guard unknown == 0 else {
             throw Reject(
                 .unknownField,
-                "Field \(path) has \(unknown.count == 1 ? "a field" : "\(unknown.count) fields") that \(type.rawValue) does not define (allowed: \(allowed.sorted().joined(separator: ", "))).",
+                "Field \(path) has \(unknown == 1 ? "a field" : "\(unknown) fields") that \(type.rawValue) does not define (allowed: \(allowed.sorted().joined(separator: ", "))).",
                 field: path
             )
         }
     }
 
     private func present(_ key: String) -> JSONValue? {
-        guard let v = fields[key], v != .null else { return nil }
+        guard let v = fields[key] else { return nil }
+        if case .null = v { return nil }
         return v
     }
 
@@ -521,7 +535,7 @@ struct FieldReader {
     }
 
     private func checkLength(_ key: String, _ s: String, _ length: ClosedRange<Int>) throws(Reject) -> String {
-        guard length.contains(s.unicodeScalars.count) else {
+        guard length.contains(ByteText.scalarCount(s)) else {
             let upper = length.upperBound == Int.max ? "" : " to \(length.upperBound)"
             throw malformed(
                 key, length.upperBound == Int.max ? "at least \(length.lowerBound) characters long" : "\(length.lowerBound)\(upper) characters long")
@@ -558,7 +572,7 @@ struct FieldReader {
 
     /// A `yyyy-MM-dd` date within `range` (events.md: 2000–2099; dates of birth 1990–2099).
     func date(_ key: String, in range: ClosedRange<LocalDate> = EventDecoder.dateRange) throws(Reject) -> LocalDate {
-        guard case .string(let s) = try required(key), let d = LocalDate(iso: s), range.contains(d) else {
+        guard case .string(let s) = try required(key), let d = RFC3339.date(s), range.contains(d) else {
             throw malformed(key, "a date in the form yyyy-MM-dd from \(range.lowerBound) to \(range.upperBound)")
         }
         return d
@@ -566,7 +580,7 @@ struct FieldReader {
 
     func optionalDate(_ key: String, in range: ClosedRange<LocalDate> = EventDecoder.dateRange) throws(Reject) -> LocalDate? {
         guard let v = present(key) else { return nil }
-        guard case .string(let s) = v, let d = LocalDate(iso: s), range.contains(d) else {
+        guard case .string(let s) = v, let d = RFC3339.date(s), range.contains(d) else {
             throw malformed(key, "a date in the form yyyy-MM-dd from \(range.lowerBound) to \(range.upperBound), or null")
         }
         return d
@@ -610,6 +624,8 @@ struct FieldReader {
     }
 
     private func validUPN(_ key: String, _ s: String) throws(Reject) -> UPN {
+        // A UPN as stored (upper case, valid) is taken on its bytes; anything else is judged below.
+        if let upn = UPN(canonical: s) { return upn }
         // Exactly 13 characters: surrounding spaces are a wrong length here, as in the schema.
         let reason: UPN.Invalid
         if s.count != 13 || s.contains(where: \.isWhitespace) {
@@ -637,6 +653,7 @@ struct FieldReader {
     }
 
     private func validLaestab(_ key: String, _ s: String) throws(Reject) -> LAESTAB {
+        if let l = LAESTAB(canonical: s) { return l }
         guard s.utf8.count == 7, let l = try? LAESTAB(validating: s) else {
             throw malformed(key, "7 digits: a 3-digit LA code then a 4-digit establishment number")
         }

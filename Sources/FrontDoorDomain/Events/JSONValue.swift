@@ -4,14 +4,14 @@
 /// The parser is strict RFC 8259: UTF-8 only, no comments, no trailing commas, no
 /// duplicate object keys (an event with two `upn` fields is ambiguous, so it is refused),
 /// nesting at most ``JSONParser/maximumDepth`` deep.
-enum JSONValue: Hashable, Sendable {
+enum JSONValue: Sendable {
     case null
     case bool(Bool)
     /// The number's literal text, validated against the JSON grammar.
     case number(String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The JSON type name, as JSON Schema spells it (`integer` for an integral number).
     var typeName: String {
@@ -40,6 +40,36 @@ enum JSONValue: Hashable, Sendable {
     }
 }
 
+/// A JSON object's members in the order the text gives them.
+///
+/// Found by a linear search: an event's objects have at most about twenty members, where
+/// comparing a few short strings costs less than hashing one, and parsing builds one array per
+/// object instead of a dictionary. Names compare as Swift strings do (canonical equivalence),
+/// as a dictionary's keys did, so what counts as a duplicate name is unchanged.
+struct JSONObject: Sendable {
+    struct Member: Sendable {
+        var key: String
+        var value: JSONValue
+    }
+
+    var members: [Member]
+
+    init(members: [Member] = []) { self.members = members }
+
+    var count: Int { members.count }
+
+    subscript(key: String) -> JSONValue? {
+        for m in members where m.key == key { return m.value }
+        return nil
+    }
+
+    /// Removes and returns the member named `key`.
+    mutating func removeValue(forKey key: String) -> JSONValue? {
+        guard let i = members.firstIndex(where: { $0.key == key }) else { return nil }
+        return members.remove(at: i).value
+    }
+}
+
 /// Why bytes are not JSON. Deliberately carries no part of the input.
 struct JSONSyntaxError: Error, Hashable, Sendable {
     var reason: String
@@ -48,16 +78,23 @@ struct JSONSyntaxError: Error, Hashable, Sendable {
 /// A small recursive-descent parser over UTF-8 bytes.
 struct JSONParser {
     static let maximumDepth = 32
+    /// Up to this many members an object's names are checked for a duplicate by a linear
+    /// search; past it by a set, so a value of thousands of members stays linear in its size.
+    static let linearSearchMembers = 16
 
     private let bytes: [UInt8]
     private var i = 0
+    /// The members of the objects being parsed, innermost last: each object is copied out in
+    /// one exactly sized array when it closes, instead of growing its own.
+    private var stack: [JSONObject.Member] = []
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Parses one JSON text (surrounding whitespace allowed).
     static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw JSONSyntaxError(reason: "not UTF-8") }
+        guard ByteText.isUTF8(bytes) else { throw JSONSyntaxError(reason: "not UTF-8") }
         var p = JSONParser(bytes)
+        p.stack.reserveCapacity(16)
         if p.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }  // tolerate a byte-order mark
         p.skipWhitespace()
         let v = try p.value(depth: 0)
@@ -72,11 +109,15 @@ struct JSONParser {
 
     private func peek() -> UInt8? { i < bytes.count ? bytes[i] : nil }
 
-    private mutating func expect(_ literal: String) throws(JSONSyntaxError) {
-        for b in literal.utf8 {
-            guard peek() == b else { throw JSONSyntaxError(reason: "unexpected character") }
-            i += 1
+    private mutating func expect(_ literal: StaticString) throws(JSONSyntaxError) {
+        let matched = literal.withUTF8Buffer { u in
+            for b in u {
+                guard peek() == b else { return false }
+                i += 1
+            }
+            return true
         }
+        guard matched else { throw JSONSyntaxError(reason: "unexpected character") }
     }
 
     private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
@@ -102,27 +143,43 @@ struct JSONParser {
 
     private mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         i += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             i += 1
-            return .object(members)
+            return .object(JSONObject())
         }
+        // This object's members are stack[base...]; a nested object's are above them only
+        // while it is being parsed.
+        let base = stack.count
+        var names: Set<String> = []
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw JSONSyntaxError(reason: "expected a member name") }
             let key = try string()
             skipWhitespace()
-            try expect(":")
+            guard peek() == UInt8(ascii: ":") else { throw JSONSyntaxError(reason: "unexpected character") }
+            i += 1
             skipWhitespace()
             let v = try value(depth: depth + 1)
-            guard members.updateValue(v, forKey: key) == nil else { throw JSONSyntaxError(reason: "duplicate member name") }
+            // As a dictionary's updateValue did: the duplicate is found once its value is parsed.
+            let count = stack.count - base
+            if count < Self.linearSearchMembers {
+                for k in base..<stack.count where stack[k].key == key {
+                    throw JSONSyntaxError(reason: "duplicate member name")
+                }
+            } else {
+                if count == Self.linearSearchMembers { names = Set(stack[base...].map(\.key)) }
+                guard names.insert(key).inserted else { throw JSONSyntaxError(reason: "duplicate member name") }
+            }
+            stack.append(JSONObject.Member(key: key, value: v))
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): i += 1
             case UInt8(ascii: "}"):
                 i += 1
-                return .object(members)
+                let members = Array(stack[base...])
+                stack.removeLast(stack.count - base)
+                return .object(JSONObject(members: members))
             default: throw JSONSyntaxError(reason: "expected , or }")
             }
         }
@@ -177,7 +234,19 @@ struct JSONParser {
 
     private mutating func string() throws(JSONSyntaxError) -> String {
         i += 1  // opening quote
-        var out: [UInt8] = []
+        // Most strings have no escape: they are the bytes up to the closing quote (UTF-8
+        // already, as the whole text is), made into a string in one step.
+        let start = i
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                return String(decoding: bytes[start..<(i - 1)], as: UTF8.self)
+            }
+            guard c != UInt8(ascii: "\\"), c >= 0x20 else { break }
+            i += 1
+        }
+        var out = Array(bytes[start..<i])
         while true {
             guard let c = peek() else { throw JSONSyntaxError(reason: "unterminated string") }
             i += 1

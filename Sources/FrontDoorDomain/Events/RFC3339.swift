@@ -6,7 +6,39 @@ public enum RFC3339 {
     /// Parses `yyyy-MM-ddTHH:mm:ss[.fraction](Z|±hh:mm)`; `T` and `Z` in either case.
     /// Seconds run 00–59 (a leap second cannot be represented and is refused).
     public static func parse(_ text: String) -> Date? {
-        let u = Array(text.utf8)
+        parseWithWrittenDate(text)?.instant
+    }
+
+    /// ``parse(_:)``, with the date as written (its first ten characters, before the offset
+    /// is applied), read in the same pass over the bytes.
+    static func parseWithWrittenDate(_ text: String) -> (instant: Date, written: LocalDate)? {
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// `LocalDate(iso:)` of a string, on its bytes without copying them: exactly `yyyy-MM-dd`.
+    static func date(_ text: String) -> LocalDate? {
+        var text = text
+        return text.withUTF8 { u in u.count == 10 ? date(u) : nil }
+    }
+
+    /// The `yyyy-MM-dd` date of `u[0..<10]`, as `LocalDate(iso:)` reads it (`u` has at least 10 bytes).
+    private static func date(_ u: UnsafeBufferPointer<UInt8>) -> LocalDate? {
+        guard u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                let c = u[i]
+                guard c >= 48, c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10) else { return nil }
+        return LocalDate(year: y, month: m, day: d)
+    }
+
+    private static func parse(utf8 u: UnsafeBufferPointer<UInt8>) -> (instant: Date, written: LocalDate)? {
         guard u.count >= 20 else { return nil }
         func digit(_ i: Int) -> Int? {
             guard i < u.count, u[i] >= 0x30, u[i] <= 0x39 else { return nil }
@@ -20,7 +52,7 @@ public enum RFC3339 {
             }
             return v
         }
-        guard let date = LocalDate(iso: String(decoding: u[0..<10], as: UTF8.self)),
+        guard let date = Self.date(u),
             u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: "t"),
             let hh = num(11, 2), u[13] == UInt8(ascii: ":"), let mm = num(14, 2), u[16] == UInt8(ascii: ":"),
             let ss = num(17, 2), hh <= 23, mm <= 59, ss <= 59
@@ -54,7 +86,7 @@ public enum RFC3339 {
         }
         guard i == u.count else { return nil }
         let whole = date.daysSinceEpoch * 86_400 + hh * 3600 + mm * 60 + ss - offsetSeconds
-        return Date(timeIntervalSince1970: Double(whole) + fraction)
+        return (Date(timeIntervalSince1970: Double(whole) + fraction), date)
     }
 
     /// Formats in UTC with milliseconds: `2026-09-14T09:05:12.000Z`.

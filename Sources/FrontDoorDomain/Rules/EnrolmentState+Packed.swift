@@ -19,7 +19,8 @@ extension EnrolmentState {
     /// The state in its stored binary form.
     public func packed() -> [UInt8] {
         var w = PackedWriter()
-        w.bytes.reserveCapacity(64 + window.count * 32)
+        // About 30 bytes a window mark, the counts and the digest: one allocation, no regrowth.
+        w.bytes.reserveCapacity(256 + window.count * 40 + inputsDigest.utf8.count)
         w.byte(Self.packedVersion)
         w.string(enrolment.upn.value)
         w.string(enrolment.laestab.value)
@@ -42,7 +43,8 @@ extension EnrolmentState {
             w.int64(EnrolmentFold.microseconds(m.time))
             if let uuid = PackedUUID.bytes(m.eventId) {
                 w.byte(0)
-                w.bytes += uuid
+                withUnsafeBytes(of: uuid.high.bigEndian) { w.bytes.append(contentsOf: $0) }
+                withUnsafeBytes(of: uuid.low.bigEndian) { w.bytes.append(contentsOf: $0) }
             } else {
                 w.byte(1)
                 w.string(m.eventId)
@@ -60,8 +62,16 @@ extension EnrolmentState {
         let upn: UPN
         let laestab: LAESTAB
         do {
-            upn = try UPN(validating: try r.string())
-            laestab = try LAESTAB(validating: try r.string())
+            // Stored upper case, so the byte check almost always decides; anything else goes
+            // through the general validators, as before.
+            let upnBytes = try r.stringBytes()
+            if let u = UPN(canonicalUTF8: upnBytes) { upn = u } else { upn = try UPN(validating: try r.text(upnBytes)) }
+            let laestabBytes = try r.stringBytes()
+            if let l = LAESTAB(canonicalUTF8: laestabBytes) {
+                laestab = l
+            } else {
+                laestab = try LAESTAB(validating: try r.text(laestabBytes))
+            }
         } catch let e as PackedStateError {
             throw e
         } catch {
@@ -177,17 +187,26 @@ struct PackedWriter {
     mutating func absence(_ a: PersistentAbsenceFold) {
         optional(a.statistics) { w, s in
             w.int(s.academicYear.startYear)
-            for n in [s.possible, s.present, s.attending, s.authorised, s.unauthorised, s.notCounted] { w.int(n) }
+            // Each in turn, not through an array literal (an allocation per state).
+            w.int(s.possible)
+            w.int(s.present)
+            w.int(s.attending)
+            w.int(s.authorised)
+            w.int(s.unauthorised)
+            w.int(s.notCounted)
             w.counts(s.sessionsByCode)
             w.counts(s.absenceByReason)
         }
         int(a.day)
         optional(a.lastDate) { $0.int($1.daysSinceEpoch) }
-        for e in [a.persistent, a.severe] {
-            int(e.ordinals)
-            bool(e.open)
-            optional(e.leftOnDay) { $0.int($1) }
-        }
+        episodes(a.persistent)
+        episodes(a.severe)
+    }
+
+    mutating func episodes(_ e: PersistentAbsenceFold.Episodes) {
+        int(e.ordinals)
+        bool(e.open)
+        optional(e.leftOnDay) { $0.int($1) }
     }
 }
 
@@ -265,10 +284,19 @@ struct PackedReader {
     }
 
     mutating func string() throws(PackedStateError) -> String {
+        try text(try stringBytes())
+    }
+
+    /// A string's bytes, not yet checked to be UTF-8.
+    mutating func stringBytes() throws(PackedStateError) -> ArraySlice<UInt8> {
         let n = try uint()
         guard n <= UInt64(remaining) else { throw PackedStateError("a string longer than the data") }
-        let slice = try take(Int(n))
-        guard let s = String(validating: slice, as: UTF8.self) else { throw PackedStateError("a string that is not UTF-8") }
+        return try take(Int(n))
+    }
+
+    /// `bytes` as text, when they are UTF-8.
+    func text(_ bytes: ArraySlice<UInt8>) throws(PackedStateError) -> String {
+        guard let s = ByteText.string(bytes) else { throw PackedStateError("a string that is not UTF-8") }
         return s
     }
 
@@ -279,8 +307,7 @@ struct PackedReader {
     mutating func counts() throws(PackedStateError) -> [String: Int] {
         let n = try count()
         guard n <= remaining else { throw PackedStateError("more counts than the data") }
-        var d: [String: Int] = [:]
-        d.reserveCapacity(n)
+        var d = [String: Int](minimumCapacity: n)
         for _ in 0..<n {
             let k = try string()
             d[k] = try count()
@@ -313,57 +340,71 @@ struct PackedReader {
         }
         a.day = try count()
         a.lastDate = try optional { r throws(PackedStateError) in try r.date() }
-        for kind in [AbsenceEpisode.Kind.persistent, .severe] {
-            var e = PersistentAbsenceFold.Episodes()
-            e.ordinals = try count()
-            e.open = try bool()
-            e.leftOnDay = try optional { r throws(PackedStateError) in try r.int() }
-            if kind == .persistent { a.persistent = e } else { a.severe = e }
-        }
+        a.persistent = try episodes()
+        a.severe = try episodes()
         return a
+    }
+
+    mutating func episodes() throws(PackedStateError) -> PersistentAbsenceFold.Episodes {
+        var e = PersistentAbsenceFold.Episodes()
+        e.ordinals = try count()
+        e.open = try bool()
+        e.leftOnDay = try optional { r throws(PackedStateError) in try r.int() }
+        return e
     }
 }
 
 /// A canonical lower-case UUID (`8-4-4-4-12` hex digits) as its 16 bytes and back, so the
 /// text read back is exactly the text packed.
 enum PackedUUID {
-    static func bytes(_ s: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        var high: UInt8?
-        var position = 0
-        for c in s.utf8 {
-            defer { position += 1 }
-            if position == 8 || position == 13 || position == 18 || position == 23 {
-                guard c == UInt8(ascii: "-") else { return nil }
-                continue
+    /// The 16 bytes of `s` (as two big-endian halves) when it is a canonical lower-case UUID:
+    /// 36 bytes, hyphens at 8, 13, 18 and 23, lower-case hex digits elsewhere; nil otherwise.
+    static func bytes(_ s: String) -> (high: UInt64, low: UInt64)? {
+        var s = s
+        return s.withUTF8 { u -> (high: UInt64, low: UInt64)? in
+            guard u.count == 36 else { return nil }
+            guard u[8] == UInt8(ascii: "-"), u[13] == UInt8(ascii: "-"), u[18] == UInt8(ascii: "-"),
+                u[23] == UInt8(ascii: "-")
+            else { return nil }
+            // The hex digits of a range of positions, appended to `v`; nil at anything else.
+            func hex(_ v: UInt64, _ positions: Range<Int>) -> UInt64? {
+                var v = v
+                for p in positions {
+                    let c = u[p]
+                    let nibble: UInt8
+                    switch c {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c &- UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c &- (UInt8(ascii: "a") &- 10)
+                    default: return nil
+                    }
+                    v = v << 4 | UInt64(nibble)
+                }
+                return v
             }
-            let nibble: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            if let h = high {
-                out.append(h << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
+            // 8-4-4 digits make the high word, 4-12 the low.
+            guard let h1 = hex(0, 0..<8), let h2 = hex(h1, 9..<13), let high = hex(h2, 14..<18),
+                let l1 = hex(0, 19..<23), let low = hex(l1, 24..<36)
+            else { return nil }
+            return (high, low)
         }
-        guard position == 36, out.count == 16 else { return nil }
-        return out
     }
 
+    /// The 16 bytes of `bytes` as the canonical text, in one allocation.
     static func string(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
+        String(unsafeUninitializedCapacity: bytes.count * 2 + 4) { out in
+            var j = 0
+            for (i, b) in bytes.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    out[j] = UInt8(ascii: "-")
+                    j += 1
+                }
+                out[j] = hex(b >> 4)
+                out[j + 1] = hex(b & 0x0f)
+                j += 2
+            }
+            return j
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static func hex(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") - 10 + v }
 }
