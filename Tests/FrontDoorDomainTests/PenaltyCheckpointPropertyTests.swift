@@ -108,6 +108,10 @@ struct PenaltyCheckpointPropertyTests {
                 if let r = result.checkpoint, let f = fresh.checkpoint { #expect(r.readFrom <= f.readFrom || r == f) }
             }
             if result.assessment != oracle { return paths }
+            if let c = result.checkpoint {
+                // As the store keeps it: the hand-written JSON reads back through Codable.
+                #expect((try? JSONDecoder().decode(PenaltyCheckpoint.self, from: Data(c.jsonText.utf8))) == c)
+            }
             checkpoint = result.checkpoint
             if let decision = oracle.decision {
                 // The officer decides the review: the next cycle counts sessions after the decision.
@@ -125,6 +129,15 @@ struct PenaltyCheckpointPropertyTests {
             }
         }
         return paths
+    }
+
+    @Test("penalty checkpoint: a notice to improve decided on a Saturday; its week is read whole (a stream the property found)")
+    func noticeOnASaturday() {
+        // The resumed read started on the notice's Saturday, so the school week before it was
+        // missing from the weeks read, and the review reported 1 school week where the full
+        // evaluation reported 6.
+        let p = Self.check(seed: 3_633_322_024_750_731_015, days: 41, start: "2027-04-19", kent: false, profile: 0)
+        #expect(p.resumed > 0 && p.triggers > 0)
     }
 
     @Test("penalty checkpoint: resumed from the checkpoint's window, the rules decide what the full evaluation does")

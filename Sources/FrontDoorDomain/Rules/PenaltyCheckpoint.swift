@@ -146,14 +146,49 @@ extension PenaltyRules {
         }
         if let seed, readFrom < seed.readFrom { readFrom = seed.readFrom }
         // While a notice to improve's improvement period runs, a review it raises starts its
-        // window on the day of the notice and reports the school weeks since: read from there.
+        // window on the day of the notice and reports the school weeks since: read from the
+        // Monday of its week (a whole week, or the week would be missing from the school weeks
+        // read and every later week's index one short).
         for span in context.config.penaltyRulesets.spans where span.ruleset == .england2024 {
             if let period = improvementPeriod(history: history, span: span, context: context), period.through > through {
-                readFrom = min(readFrom, period.noticeOn)
+                readFrom = min(readFrom, period.noticeOn.mondayOfWeek)
             }
         }
         return PenaltyCheckpoint(
             through: through, readFrom: max(lookback, readFrom), lookback: lookback, yearStats: stats, yearFirstDay: firstDay,
             digest: digest)
+    }
+}
+
+extension PenaltyCheckpoint {
+    /// The checkpoint as JSON, in the form its `Codable` conformance reads (keys sorted, the
+    /// dates `yyyy-MM-dd`), written directly: the worker stores one for every pupil it first
+    /// meets, and Foundation's encoder took a tenth of an empty-database batch.
+    public var jsonText: String {
+        func quoted(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where u.value < 0x20:
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(u)
+                }
+            }
+            return out + "\""
+        }
+        func counts(_ d: [String: Int]) -> String {
+            "{" + d.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\($0.value)" }.joined(separator: ",") + "}"
+        }
+        let s = yearStats
+        let stats =
+            "{\"absenceByReason\":\(counts(s.absenceByReason)),\"academicYear\":\(quoted(s.academicYear.description)),"
+            + "\"attending\":\(s.attending),\"authorised\":\(s.authorised),\"notCounted\":\(s.notCounted),"
+            + "\"possible\":\(s.possible),\"present\":\(s.present),\"sessionsByCode\":\(counts(s.sessionsByCode)),"
+            + "\"unauthorised\":\(s.unauthorised)}"
+        return "{\"digest\":\(quoted(digest)),\"lookback\":\"\(lookback)\",\"readFrom\":\"\(readFrom)\",\"through\":\"\(through)\","
+            + (yearFirstDay.map { "\"yearFirstDay\":\"\($0)\"," } ?? "") + "\"yearStats\":\(stats)}"
     }
 }

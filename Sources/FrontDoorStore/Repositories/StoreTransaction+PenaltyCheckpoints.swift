@@ -31,7 +31,7 @@ extension StoreTransaction {
                 "DELETE FROM penalty_checkpoints WHERE upn = ANY(\(dropped)::text[])", "delete penalty checkpoints")
         }
         guard !kept.isEmpty else { return }
-        let json = try kept.map { try JSONText.encode($0.1) }
+        let json = kept.map(\.1.jsonText)
         try await self.execute(
             """
             INSERT INTO penalty_checkpoints AS c (upn, through, checkpoint, updated_at)
