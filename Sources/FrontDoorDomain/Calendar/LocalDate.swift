@@ -65,8 +65,15 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses exactly `yyyy-MM-dd`; nil for anything else.
     public init?(iso string: some StringProtocol) {
-        let u = Array(string.utf8)
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
+        var text = String(string)
+        guard let d = text.withUTF8({ u in u.count == 10 ? LocalDate(isoPrefix: u) : nil }) else { return nil }
+        self = d
+    }
+
+    /// The `yyyy-MM-dd` date of `u[0..<10]` (`u` has at least 10 bytes): what ``init(iso:)``
+    /// reads, and the date part of an RFC 3339 time (``RFC3339``), on bytes.
+    init?(isoPrefix u: UnsafeBufferPointer<UInt8>) {
+        guard u.count >= 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
             for i in r {

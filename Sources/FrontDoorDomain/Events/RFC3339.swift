@@ -23,20 +23,7 @@ public enum RFC3339 {
     }
 
     /// The `yyyy-MM-dd` date of `u[0..<10]`, as `LocalDate(iso:)` reads it (`u` has at least 10 bytes).
-    private static func date(_ u: UnsafeBufferPointer<UInt8>) -> LocalDate? {
-        guard u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
-        func num(_ r: Range<Int>) -> Int? {
-            var v = 0
-            for i in r {
-                let c = u[i]
-                guard c >= 48, c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            return v
-        }
-        guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10) else { return nil }
-        return LocalDate(year: y, month: m, day: d)
-    }
+    private static func date(_ u: UnsafeBufferPointer<UInt8>) -> LocalDate? { LocalDate(isoPrefix: u) }
 
     private static func parse(utf8 u: UnsafeBufferPointer<UInt8>) -> (instant: Date, written: LocalDate)? {
         guard u.count >= 20 else { return nil }
