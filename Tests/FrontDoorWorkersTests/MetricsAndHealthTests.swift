@@ -36,11 +36,15 @@ struct MetricsAndHealthTests {
         let listener = try TestListener()
         let started = Date().timeIntervalSince1970
         try await TestDatabase.with { db in
+            // A 20 s session timeout: Tansu assigns partitions about 10 s after the join, long
+            // after the listener's first answer, even when the suite loads the machine (with the
+            // tests' usual 6 s, a clean clone's run once saw its first answer only after the
+            // assignment, so ready was never seen refusing).
+            let settings = pipeline.settings(databaseURL: db.url, extra: ["FRONTDOOR_SESSION_TIMEOUT_MS": "20000"])
             try await InProcessWorkers.with(
-                [.attendance], relay: false, database: db.store, settings: pipeline.settings(databaseURL: db.url),
-                listener: listener
+                [.attendance], relay: false, database: db.store, settings: settings, listener: listener
             ) { _ in
-                // The listener answers at once; Tansu assigns partitions about 3 s after the join.
+                // The listener answers at once, long before the assignment.
                 let first = try await eventually("the listener to answer", timeout: .seconds(20)) {
                     let a = try? await listener.get("/health/ready")
                     return (a != nil, a)
